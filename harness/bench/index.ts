@@ -1,0 +1,53 @@
+// The benchmark registry and its runner: each benchmark is timed by tinybench and reports
+// ops/s in its own unit (events, accesses, trials), so speed claims are measured, not asserted.
+import { Bench } from 'tinybench';
+
+export interface Benchmark {
+  name: string;
+  unit: string;
+  /** How many units one call of fn() processes. */
+  opsPerCall: number;
+  /** The ops/s the project promises, if any. */
+  target?: number;
+  setup?: () => void | Promise<void>;
+  fn: () => void;
+}
+
+export interface BenchResult {
+  opsPerSec: number;
+  unit: string;
+  meanMs: number;
+  samples: number;
+  rme: number;
+  target?: number;
+  pass?: boolean;
+}
+
+const benches = new Map<string, () => Benchmark>();
+
+/** Registers a benchmark factory; setup work happens only when it is run. */
+export function registerBench(name: string, make: () => Benchmark): void {
+  benches.set(name, make);
+}
+
+export async function runBenches(names: string[], timeMs: number, progress: (line: string) => void): Promise<Record<string, BenchResult>> {
+  await import('./hold.js');
+  const { InputError } = await import('../errors.js');
+  const unknown = names.filter((n) => !benches.has(n));
+  if (unknown.length) throw new InputError(`bench: no benchmark ${unknown.join(', ')} (known: ${[...benches.keys()].join(', ')})`);
+  const out: Record<string, BenchResult> = {};
+  for (const name of names.length ? names : [...benches.keys()]) {
+    const b = benches.get(name)!();
+    progress(`bench ${name} ...`);
+    await b.setup?.();
+    const bench = new Bench({ time: timeMs, warmup: true, warmupTime: Math.min(250, timeMs), iterations: 8 });
+    bench.add(name, b.fn);
+    await bench.run();
+    const r = bench.tasks[0].result as { latency?: { mean: number; rme: number; samplesCount: number }; error?: Error };
+    if (r.error || !r.latency) throw r.error ?? new Error(`bench ${name}: no result`);
+    const meanMs = r.latency.mean;
+    const opsPerSec = (b.opsPerCall * 1000) / meanMs;
+    out[name] = { opsPerSec, unit: `${b.unit}/s`, meanMs, samples: r.latency.samplesCount, rme: r.latency.rme, ...(b.target ? { target: b.target, pass: opsPerSec >= b.target } : {}) };
+  }
+  return out;
+}

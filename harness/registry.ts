@@ -1,0 +1,86 @@
+// The plug-in registries. Models, workloads and faults register themselves when their module is
+// imported; the experiment schema, `faultsweep list` and the JSON Schema are built from here, so a
+// new plug-in is one new file and nothing in harness/ changes.
+import { readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ZodType } from 'zod';
+import type { Simulation } from './sim/simulation.js';
+
+export type Metrics = Record<string, number>;
+
+export interface SystemPlugin<Profile = any, Kernel = any, System = any> {
+  kind: string;
+  description: string;
+  /** Validates the profile's values (after overrides); transforms quantities to base units. */
+  profile: ZodType<Profile>;
+  /** The kernel build: its fix switches and build options. */
+  kernel: ZodType<Kernel>;
+  build(sim: Simulation, profile: Profile, kernel: Kernel): System;
+}
+
+export interface WorkloadRun {
+  /** Final metrics of the trial, whatever its outcome. */
+  metrics(): Metrics;
+}
+
+export interface WorkloadPlugin<Config = any, System = any> {
+  kind: string;
+  description: string;
+  systems: string[];
+  config: ZodType<Config>;
+  /** Units of the metrics it reports, and the ones a summary table shows first. */
+  units: Record<string, string>;
+  headline: string[];
+  start(sim: Simulation, system: System, config: Config): WorkloadRun;
+}
+
+export interface FaultRun {
+  /** How often the fault fired, by phase, so a report shows it exercised the system. */
+  fired(): Record<string, number>;
+}
+
+export interface FaultPlugin<Config = any, System = any> {
+  kind: string;
+  description: string;
+  systems: string[];
+  config: ZodType<Config>;
+  arm(sim: Simulation, system: System, config: Config): FaultRun;
+}
+
+class Registry<T extends { kind: string }> {
+  private byKind = new Map<string, T>();
+  constructor(readonly what: string) {}
+  register(p: T): void {
+    if (this.byKind.has(p.kind)) throw new Error(`${this.what} '${p.kind}' registered twice`);
+    this.byKind.set(p.kind, p);
+  }
+  get(kind: string): T | undefined {
+    return this.byKind.get(kind);
+  }
+  all(): T[] {
+    return [...this.byKind.values()].sort((a, b) => a.kind.localeCompare(b.kind));
+  }
+  kinds(): string[] {
+    return this.all().map((p) => p.kind);
+  }
+}
+
+export const systems = new Registry<SystemPlugin>('system');
+export const workloads = new Registry<WorkloadPlugin>('workload');
+export const faults = new Registry<FaultPlugin>('fault');
+
+export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const compiledRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+let loaded: Promise<void> | undefined;
+
+/** Imports every module under models/, workloads/ and faults/, each registering itself. */
+export function loadPlugins(): Promise<void> {
+  return (loaded ??= (async () => {
+    for (const dir of ['models', 'workloads', 'faults']) {
+      const files = await readdir(join(compiledRoot, dir), { recursive: true }).catch(() => [] as string[]);
+      for (const f of files.filter((f) => f.endsWith('.js')).sort()) await import(pathToFileURL(join(compiledRoot, dir, f)).href);
+    }
+  })());
+}

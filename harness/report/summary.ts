@@ -1,0 +1,59 @@
+// trials.jsonl -> summary.json: per cell, outcome counts, the failure rate with its Wilson
+// interval, metric statistics, and failures grouped by signature with one replay command each.
+import { workloads } from '../registry.js';
+import type { Cell, Params, Plan } from '../experiment/load.js';
+import type { Outcome } from '../sim/simulation.js';
+import type { TrialRecord } from '../run/trial.js';
+import { summarize, wilson, type Interval, type MetricSummary } from './stats.js';
+
+export interface CellSummary {
+  id: string;
+  params: Params;
+  trials: number;
+  outcomes: Record<Outcome, number>;
+  failureRate: Interval;
+  metrics: Record<string, MetricSummary>;
+  failures: { signature: string; class: string; outcome: Outcome; count: number; replay: string }[];
+}
+
+export interface Summary {
+  experiment: string;
+  cells: CellSummary[];
+}
+
+const COMMON_UNITS: Record<string, string> = { simSeconds: 's', events: 'events' };
+
+export function unitOf(cell: Cell, metric: string): string {
+  return workloads.get(cell.workload.kind)?.units[metric] ?? COMMON_UNITS[metric] ?? (metric.startsWith('fault.') ? 'firings' : '');
+}
+
+export function summarizeRun(plan: Plan, records: TrialRecord[]): Summary {
+  const byCell = new Map<string, TrialRecord[]>();
+  for (const r of records) byCell.set(r.cell, [...(byCell.get(r.cell) ?? []), r]);
+  const cells = plan.cells.map((cell): CellSummary => {
+    const rs = (byCell.get(cell.id) ?? []).sort((a, b) => a.seed - b.seed);
+    const outcomes: Record<Outcome, number> = { ok: 0, error: 0, hang: 0, crash: 0 };
+    for (const r of rs) outcomes[r.outcome]++;
+    const names = [...new Set(rs.flatMap((r) => Object.keys(r.metrics)))].sort();
+    const metrics = Object.fromEntries(
+      names.map((m) => [m, summarize(rs.map((r) => r.metrics[m]).filter((v) => v !== undefined), unitOf(cell, m))]),
+    );
+    const groups = new Map<string, CellSummary['failures'][number]>();
+    for (const r of rs) {
+      if (!r.failure) continue;
+      const g = groups.get(r.failure.signature);
+      if (g) g.count++;
+      else groups.set(r.failure.signature, { signature: r.failure.signature, class: r.failure.class, outcome: r.outcome, count: 1, replay: r.replay });
+    }
+    return {
+      id: cell.id,
+      params: cell.params,
+      trials: rs.length,
+      outcomes,
+      failureRate: wilson(rs.length - outcomes.ok, rs.length),
+      metrics,
+      failures: [...groups.values()].sort((a, b) => b.count - a.count || a.signature.localeCompare(b.signature)),
+    };
+  });
+  return { experiment: plan.experiment, cells };
+}

@@ -1,0 +1,44 @@
+// Plain-text tables for the terminal: one row per cell, parameters first, then outcomes, the
+// failure rate with its interval, and the workload's headline metrics.
+import { workloads } from '../registry.js';
+import type { Plan } from '../experiment/load.js';
+import type { Summary } from './summary.js';
+
+const num = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 4 });
+
+export function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  return Math.abs(v) >= 1e7 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : num.format(v);
+}
+
+export function pct(v: number): string {
+  return v === 0 ? '0%' : v < 0.001 ? `${(v * 100).toPrecision(2)}%` : `${fmt(v * 100)}%`;
+}
+
+export function renderTable(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]) : c)).join('  ').trimEnd();
+  return [line(rows[0]), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)].join('\n');
+}
+
+export function summaryTable(plan: Plan, summary: Summary): string {
+  const axes = [...new Set(plan.cells.flatMap((c) => Object.keys(c.params)))];
+  const headline = [...new Set(plan.cells.flatMap((c) => workloads.get(c.workload.kind)?.headline ?? []))];
+  const header = [...axes, 'trials', 'ok', 'error', 'hang', 'crash', 'fail rate [95% CI]', ...headline.map((m) => `${m} (${unitFor(plan, m)})`)];
+  const rows = summary.cells.map((c) => [
+    ...axes.map((a) => String(c.params[a] ?? '')),
+    String(c.trials),
+    ...(['ok', 'error', 'hang', 'crash'] as const).map((o) => String(c.outcomes[o])),
+    `${pct(c.failureRate.rate)} [${pct(c.failureRate.low)}, ${pct(c.failureRate.high)}]`,
+    ...headline.map((m) => (c.metrics[m] ? `${fmt(c.metrics[m].mean)} ± ${fmt(c.metrics[m].sd)}` : '-')),
+  ]);
+  return renderTable([header, ...rows]);
+}
+
+function unitFor(plan: Plan, metric: string): string {
+  for (const c of plan.cells) {
+    const u = workloads.get(c.workload.kind)?.units[metric];
+    if (u) return u;
+  }
+  return '';
+}

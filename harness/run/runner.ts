@@ -1,0 +1,70 @@
+// Runs a plan's missing (cell, seed) trials on a pool of worker threads, appending each record
+// as it arrives, then writes the summary. Starting and resuming are the same operation: resume
+// is a run whose trials.jsonl already holds some records.
+import { join } from 'node:path';
+import { Piscina } from 'piscina';
+import cliProgress from 'cli-progress';
+import type { Plan } from '../experiment/load.js';
+import { summarizeRun, type Summary } from '../report/summary.js';
+import { readTrials, SUMMARY, TrialLog, writeAtomic } from './store.js';
+import type { TrialJob, TrialRecord } from './trial.js';
+
+export interface ExecuteOptions {
+  jobs: number;
+  /** Show a progress bar (only on a terminal). */
+  progress: boolean;
+  replayBase: string;
+}
+
+const workerFile = new URL('./worker.js', import.meta.url);
+
+export async function execute(plan: Plan, dir: string, opts: ExecuteOptions): Promise<{ summary: Summary; records: TrialRecord[] }> {
+  const records = readTrials(dir, { repair: true });
+  const done = new Set(records.map((r) => `${r.cell}/${r.seed}`));
+  const todo: TrialJob[] = [];
+  for (const cell of plan.cells) for (const seed of plan.seeds) if (!done.has(`${cell.id}/${seed}`)) todo.push({ cell, seed, replayBase: opts.replayBase });
+
+  if (todo.length > 0) {
+    const log = new TrialLog(dir);
+    const bar = opts.progress ? progressBar(plan.cells.length * plan.seeds.length, records.length) : undefined;
+    const pool = new Piscina<TrialJob, TrialRecord>({ filename: workerFile.href, minThreads: opts.jobs, maxThreads: opts.jobs, idleTimeout: 1000 });
+    let failures = records.filter((r) => r.outcome !== 'ok').length;
+    try {
+      // A bounded window of trials in flight keeps memory flat on sweeps of any size.
+      let next = 0;
+      const lane = async () => {
+        while (next < todo.length) {
+          const r = await pool.run(todo[next++]);
+          log.append(r);
+          records.push(r);
+          if (r.outcome !== 'ok') failures++;
+          bar?.increment({ failures });
+        }
+      };
+      await Promise.all(Array.from({ length: opts.jobs * 2 }, lane));
+    } finally {
+      bar?.stop();
+      log.close();
+      await pool.destroy();
+    }
+  }
+  const summary = summarizeRun(plan, records);
+  writeAtomic(join(dir, SUMMARY), JSON.stringify(summary, null, 1) + '\n');
+  return { summary, records };
+}
+
+function progressBar(total: number, start: number): cliProgress.SingleBar {
+  const bar = new cliProgress.SingleBar(
+    { format: ' {bar} {value}/{total} trials | {rate} trials/s | ETA {eta_formatted} | failures {failures}', stream: process.stderr, hideCursor: true, etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+  const t0 = Date.now();
+  bar.start(total, start, { failures: 0, rate: '0' });
+  const tick = setInterval(() => bar.update({ rate: (((bar.getProgress() * total - start) * 1000) / Math.max(1, Date.now() - t0)).toFixed(1) }), 500);
+  const stop = bar.stop.bind(bar);
+  bar.stop = () => {
+    clearInterval(tick);
+    stop();
+  };
+  return bar;
+}

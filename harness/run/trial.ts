@@ -1,0 +1,50 @@
+// One trial: a fresh Simulation(seed) with the cell's system, workload and faults, run to its end.
+// A pure function of (cell, seed, code version); everything that depends on the machine running
+// it goes under `host`.
+import { faults, systems, workloads } from '../registry.js';
+import type { Cell, Params } from '../experiment/load.js';
+import { Simulation, type Failure, type Outcome } from '../sim/simulation.js';
+
+export interface TrialRecord {
+  cell: string;
+  params: Params;
+  seed: number;
+  outcome: Outcome;
+  failure: Omit<Failure, 'outcome'> | null;
+  metrics: Record<string, number>;
+  digest: string;
+  replay: string;
+  host?: { wallMs: number; worker: number };
+}
+
+export interface TrialJob {
+  cell: Cell;
+  seed: number;
+  /** The replay command without its --cell/--seed/--digest part. */
+  replayBase: string;
+}
+
+export function runTrial(job: TrialJob): TrialRecord {
+  const { cell, seed } = job;
+  const sim = new Simulation(seed, cell.limits);
+  const system = systems.get(cell.system)!.build(sim, cell.profile, cell.kernel);
+  const workload = workloads.get(cell.workload.kind)!.start(sim, system, cell.workload);
+  const armed = cell.faults.map((f) => ({ kind: f.kind, run: faults.get(f.kind)!.arm(sim, system, f) }));
+  const result = sim.run();
+
+  const metrics: Record<string, number> = { ...workload.metrics(), simSeconds: result.endNs / 1e9, events: result.events };
+  for (const { kind, run } of armed) {
+    for (const [phase, n] of Object.entries(run.fired())) metrics[`fault.${kind}.${phase}`] = (metrics[`fault.${kind}.${phase}`] ?? 0) + n;
+  }
+  const failure = result.failure && { class: result.failure.class, signature: result.failure.signature, atNs: result.failure.atNs, log: result.failure.log };
+  return {
+    cell: cell.id,
+    params: cell.params,
+    seed,
+    outcome: result.outcome,
+    failure,
+    metrics,
+    digest: result.digest,
+    replay: `${job.replayBase} --cell ${cell.id} --seed ${seed} --digest ${result.digest}`,
+  };
+}

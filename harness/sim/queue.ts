@@ -1,0 +1,89 @@
+// The pending-event set: a binary min-heap ordered by (time, insertion sequence), so events at
+// the same instant run in the order they were scheduled. No object per event: times sit in
+// their own Float64Array (comparisons walk only that, so the heap's top levels stay in cache)
+// and each event's [seq, op, arg] in one 16-byte slot of an Int32Array (a move is one line).
+// seq is 32-bit: the Simulation's event budget stays below 2^31 pushes.
+
+const META = 4;
+const INITIAL_CAPACITY = 1024;
+
+export const MAX_EVENTS = 2 ** 31 - 1;
+
+export class EventQueue {
+  size = 0;
+  private seqNext = 0;
+  private time: Float64Array;
+  private meta: Int32Array;
+  /** Filled by pop(): the event just removed. */
+  poppedTime = 0;
+  poppedOp = 0;
+  poppedArg = 0;
+
+  constructor(capacity = INITIAL_CAPACITY) {
+    this.time = new Float64Array(capacity);
+    this.meta = new Int32Array(capacity * META);
+  }
+
+  push(time: number, op: number, arg: number): void {
+    if (this.size === this.time.length) this.grow();
+    const s = this.seqNext++ | 0;
+    const t = this.time, m = this.meta;
+    let i = this.size++;
+    // Sift the hole up; the new event is written once, at its final place.
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pt = t[p];
+      if (pt < time || (pt === time && m[p * META] < s)) break;
+      t[i] = pt;
+      const ij = i * META, pj = p * META;
+      m[ij] = m[pj]; m[ij + 1] = m[pj + 1]; m[ij + 2] = m[pj + 2];
+      i = p;
+    }
+    t[i] = time;
+    const ij = i * META;
+    m[ij] = s; m[ij + 1] = op; m[ij + 2] = arg;
+  }
+
+  peekTime(): number {
+    return this.time[0];
+  }
+
+  /** Removes the earliest event into poppedTime/poppedOp/poppedArg. Caller checks size > 0. */
+  pop(): void {
+    const t = this.time, m = this.meta;
+    this.poppedTime = t[0];
+    this.poppedOp = m[1];
+    this.poppedArg = m[2];
+    const n = --this.size;
+    if (n === 0) return;
+    const lt = t[n], lj = n * META;
+    const ls = m[lj], lo = m[lj + 1], la = m[lj + 2];
+    // Sift the hole at the root down, then drop the former last event into it.
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      const r = c + 1;
+      if (r < n && (t[r] < t[c] || (t[r] === t[c] && m[r * META] < m[c * META]))) c = r;
+      const ct = t[c];
+      const cj = c * META;
+      if (lt < ct || (lt === ct && ls < m[cj])) break;
+      t[i] = ct;
+      const ij = i * META;
+      m[ij] = m[cj]; m[ij + 1] = m[cj + 1]; m[ij + 2] = m[cj + 2];
+      i = c;
+    }
+    t[i] = lt;
+    const ij = i * META;
+    m[ij] = ls; m[ij + 1] = lo; m[ij + 2] = la;
+  }
+
+  private grow(): void {
+    const t = new Float64Array(this.time.length * 2);
+    t.set(this.time);
+    this.time = t;
+    const m = new Int32Array(this.meta.length * 2);
+    m.set(this.meta);
+    this.meta = m;
+  }
+}

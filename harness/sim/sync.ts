@@ -1,0 +1,119 @@
+// Things processes block on: spinlocks (which remember whether the holder had interrupts off),
+// one-shot signals and FIFO stores (a worker pool's request queue).
+import type { Process, Simulation, Waitable } from './simulation.js';
+
+/** A ticket spinlock: waiters get it in arrival order. `yield lock` acquires it. */
+export class SpinLock implements Waitable {
+  holder: Process | null = null;
+  /** Whether the holder took it with interrupts disabled (spin_lock_irqsave). */
+  holderIrqsOff = false;
+  private waiters: Process[] = [];
+
+  constructor(private readonly sim: Simulation, readonly name: string) {}
+
+  wait(p: Process): boolean {
+    if (this.holder === null) {
+      this.take(p);
+      p.value = true;
+      return true;
+    }
+    this.waiters.push(p);
+    return false;
+  }
+
+  cancel(p: Process): void {
+    this.waiters.splice(this.waiters.indexOf(p), 1);
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    this.holder = null;
+    if (next) {
+      this.take(next);
+      this.sim.wake(next, true);
+    }
+  }
+
+  describe(): string {
+    return `spinlock ${this.name} held by ${this.holder?.name ?? 'nobody'}`;
+  }
+
+  private take(p: Process): void {
+    this.holder = p;
+    this.holderIrqsOff = p.irqsOff;
+  }
+}
+
+/** Fires once; every waiter, present or future, sees the value it fired with. */
+export class Signal<T = unknown> implements Waitable {
+  fired = false;
+  value: T | undefined;
+  private waiters: Process[] = [];
+
+  constructor(private readonly sim: Simulation, readonly name: string) {}
+
+  fire(value: T): void {
+    if (this.fired) return;
+    this.fired = true;
+    this.value = value;
+    for (const p of this.waiters) this.sim.wake(p, value);
+    this.waiters = [];
+  }
+
+  wait(p: Process): boolean {
+    if (!this.fired) {
+      this.waiters.push(p);
+      return false;
+    }
+    p.value = this.value;
+    return true;
+  }
+
+  cancel(p: Process): void {
+    this.waiters.splice(this.waiters.indexOf(p), 1);
+  }
+
+  describe(): string {
+    return `signal ${this.name}`;
+  }
+}
+
+/** A FIFO of items; `yield store` takes the oldest, waiting if there is none. */
+export class Store<T> implements Waitable {
+  private items: T[] = [];
+  private head = 0;
+  private getters: Process[] = [];
+
+  constructor(private readonly sim: Simulation, readonly name: string) {}
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  put(item: T): void {
+    const g = this.getters.shift();
+    if (g) this.sim.wake(g, item);
+    else this.items.push(item);
+  }
+
+  wait(p: Process): boolean {
+    if (this.head === this.items.length) {
+      this.getters.push(p);
+      return false;
+    }
+    p.value = this.items[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return true;
+  }
+
+  cancel(p: Process): void {
+    this.getters.splice(this.getters.indexOf(p), 1);
+  }
+
+  describe(): string {
+    return `store ${this.name}`;
+  }
+}

@@ -78,7 +78,7 @@ export class YamlSource {
       const options = ((iss as { options?: unknown[] }).options ?? []).map(String);
       const got = valueAt(value, iss.path as Path);
       const hint = typeof got === 'string' && options.length ? `; did you mean '${closest(got, options)}'?` : '';
-      return this.error(path, `unknown kind ${JSON.stringify(got)} (known: ${options.join(', ')})${hint}`);
+      return this.error(path, `unknown kind ${JSON.stringify(got)} (known: ${options.join(', ') || 'none registered'})${hint}`);
     }
     return this.error(path, iss.message);
   }

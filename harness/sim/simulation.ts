@@ -69,6 +69,9 @@ export class Simulation {
   private procs: Process[] = [];
   private streams = new Map<string, Rng>();
   private pendingTimeout = -1;
+  private callbacks: ((() => void) | undefined)[] = [];
+  private freeCallbacks: number[] = [];
+  private readonly opCallback: number;
   private stopped = false;
   private failure: Failure | null = null;
 
@@ -76,6 +79,19 @@ export class Simulation {
     this.console = new Console(this);
     this.defineOp((pid) => this.onResume(pid));
     this.defineOp((pid) => this.onTimeout(pid));
+    this.opCallback = this.defineOp((slot) => {
+      const fn = this.callbacks[slot]!;
+      this.callbacks[slot] = undefined;
+      this.freeCallbacks.push(slot);
+      fn();
+    });
+  }
+
+  /** Runs fn after delayNs: for one-off deliveries (a message on the wire) that carry data. */
+  after(delayNs: number, fn: () => void): void {
+    const slot = this.freeCallbacks.pop() ?? this.callbacks.length;
+    this.callbacks[slot] = fn;
+    this.queue.push(this.now + delayNs, this.opCallback, slot);
   }
 
   /** Registers a handler and returns its opcode: models schedule plain events with it. */

@@ -1,0 +1,29 @@
+// Shared by the tests: run the CLI as a user would, and read a run's records.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type Options } from 'execa';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const bin = join(root, 'bin', 'faultsweep.js');
+
+export function faultsweep(args: string[], opts: Options = {}) {
+  return execa('node', [bin, ...args], { cwd: root, reject: false, ...opts });
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `faultsweep-${prefix}-`));
+}
+
+/** A run's records, sorted, without the machine-dependent `host` part. */
+export function canonicalTrials(text: string): string[] {
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const { host: _host, ...r } = JSON.parse(l) as Record<string, unknown>;
+      return JSON.stringify(r);
+    })
+    .sort();
+}

@@ -1,0 +1,49 @@
+// The command tour of the README, as a user runs it.
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { faultsweep, root, tempDir } from './helpers.js';
+
+test('every shipped experiment validates', async () => {
+  const files = readdirSync(join(root, 'experiments')).filter((f) => f.endsWith('.yaml')).map((f) => join('experiments', f));
+  const r = await faultsweep(['validate', ...files]);
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  assert.equal(String(r.stdout).trim().split('\n').length, files.length);
+});
+
+test('the committed JSON Schema is the one `faultsweep schema` prints', async () => {
+  const r = await faultsweep(['schema']);
+  assert.equal(r.exitCode, 0);
+  assert.deepEqual(JSON.parse(String(r.stdout)), JSON.parse(readFileSync(join(root, 'schema', 'experiment.schema.json'), 'utf8')), 'run: faultsweep schema > schema/experiment.schema.json');
+});
+
+test('--dry-run lists the cells and the trial count and runs nothing', async () => {
+  const r = await faultsweep(['run', 'experiments/quickstart.yaml', '--dry-run', '--seeds', '3', '--where', 'workload.threads == 4']);
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  assert.match(String(r.stdout), /2 cells x 3 seeds = 6 trials/);
+  assert.match(String(r.stdout), /estimated run time: /);
+});
+
+test('list shows the registered plug-ins and profiles', async () => {
+  assert.match(String((await faultsweep(['list', 'workloads'])).stdout), /remote-access\s+lego/);
+  assert.match(String((await faultsweep(['list', 'profiles'])).stdout), /lego-testbed\s+lego/);
+});
+
+test('a gate that fails makes the run exit 1, with the summary still written', async () => {
+  const out = join(tempDir('gate'), 'run');
+  const r = await faultsweep(['run', 'experiments/quickstart.yaml', '--seeds', '2', '--set', 'workload.accesses=300', '--set', 'gates=[{metric: accessesPerSec, min: 1e9}]', '--out', out]);
+  assert.equal(r.exitCode, 1, String(r.stderr));
+  assert.match(String(r.stdout), /FAIL {2}accessesPerSec mean >= 1000000000/);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  assert.equal(summary.cells.length, 4);
+  assert.ok(summary.cells.every((c: { trials: number; outcomes: { ok: number } }) => c.trials === 2 && c.outcomes.ok === 2));
+});
+
+test('bench --json reports ops/s in its unit for the named benchmark', async () => {
+  const r = await faultsweep(['bench', 'hold-10k', '--json', '--time', '200']);
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  const b = JSON.parse(String(r.stdout))['hold-10k'];
+  assert.equal(b.unit, 'events/s');
+  assert.ok(b.opsPerSec > 0 && b.meanMs > 0);
+});

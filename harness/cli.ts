@@ -10,7 +10,7 @@ import { jsonSchema } from './experiment/schema.js';
 import { faults, loadPlugins, projectRoot, systems, workloads } from './registry.js';
 import { runBenches } from './bench/index.js';
 import { evaluateGates } from './report/gates.js';
-import { fmt, renderTable, summaryTable } from './report/table.js';
+import { comparisonTable, fmt, renderTable, summaryTable } from './report/table.js';
 import type { Summary } from './report/summary.js';
 import { execute } from './run/runner.js';
 import { createRun, PLAN, readJson } from './run/store.js';
@@ -101,6 +101,8 @@ function report(plan: Plan, summary: Summary, json: boolean): void {
   if (json) console.log(JSON.stringify({ ...summary, gates }, null, 1));
   else {
     console.log(summaryTable(plan, summary));
+    const cmp = comparisonTable(summary);
+    if (cmp) console.log(`\npaired on the same seeds:\n${cmp}`);
     const failures = summary.cells.flatMap((c) => c.failures.map((f) => ({ ...f, cell: c.id })));
     if (failures.length) {
       console.log('\nfailures by signature:');

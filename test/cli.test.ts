@@ -47,3 +47,17 @@ test('bench --json reports ops/s in its unit for the named benchmark', async () 
   assert.equal(b.unit, 'events/s');
   assert.ok(b.opsPerSec > 0 && b.meanMs > 0);
 });
+
+test('compare pairs cells on the same seeds and reports ratios with intervals', async () => {
+  const out = join(tempDir('compare'), 'run');
+  const r = await faultsweep(['run', 'experiments/workers-compare.yaml', '--seeds', '4', '--set', 'workload.accesses=800', '--json', '--out', out]);
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  const s = JSON.parse(String(r.stdout));
+  assert.equal(s.comparisons.length, 2);
+  for (const c of s.comparisons) {
+    assert.equal(c.pairs, 4);
+    const m = c.metrics.accessesPerSec;
+    assert.ok(m.low <= m.ratio && m.ratio <= m.high, JSON.stringify(m));
+    assert.ok(m.ratio > 1.3, `more workers should help 4 threads: ${JSON.stringify(m)}`);
+  }
+});

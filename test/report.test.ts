@@ -30,3 +30,10 @@ test('quantities parse to base units and reject the wrong dimension', () => {
   assert.match(String(parseQuantity('4 GHz', 'size')), /not a size/);
   assert.match(String(parseQuantity(4096, 'size')), /bare number/);
 });
+
+test('McNemar exact p-values', async () => {
+  const { mcnemarExact } = await import('../harness/report/compare.js');
+  assert.equal(mcnemarExact(0, 0), 1);
+  assert.equal(mcnemarExact(0, 6), 0.03125);
+  assert.ok(Math.abs(mcnemarExact(2, 8) - 0.109375) < 1e-12);
+});

@@ -2,13 +2,13 @@
 // workload and faults checked by the plug-in that owns them, and the seeds to run. Nothing here
 // runs a trial; every bad input becomes a located one-line InputError.
 import { createHash } from 'node:crypto';
-import { evaluate } from 'mathjs';
 import { closest } from 'fastest-levenshtein';
 import { parse as parseYamlScalar } from 'yaml';
 import type * as z from 'zod';
 import { InputError } from '../errors.js';
 import { systems, workloads } from '../registry.js';
 import type { Limits } from '../sim/simulation.js';
+import { holds, math } from './expr.js';
 import { loadProfile, profileError, profileNames } from './profiles.js';
 import { cellSchema, experimentSchema, limitsSchema, type Compare, type ExperimentInput, type Gate } from './schema.js';
 import { unknownKeyHint, YamlSource, type Path } from './source.js';
@@ -56,6 +56,12 @@ export function loadExperiment(file: string, opts: LoadOptions = {}): Plan {
   const exp = parsed.data;
   const seeds = opts.seeds !== undefined ? range(opts.seeds) : typeof exp.seeds === 'number' ? range(exp.seeds) : exp.seeds;
   const cells = expand(src, exp, opts.where).map((params) => resolveCell(src, raw, params));
+  if (exp.compare) {
+    const { axis, baseline } = exp.compare;
+    const values = exp.sweep?.[axis];
+    if (values === undefined) throw src.error(['compare', 'axis'], `'${axis}' is not a sweep axis${hint(axis, Object.keys(exp.sweep ?? {}))}`);
+    if (!cells.some((c) => c.params[axis] === baseline)) throw src.error(['compare', 'baseline'], `no cell has ${axis} = ${JSON.stringify(baseline)}`);
+  }
   return {
     experiment: exp.name,
     description: exp.description ?? '',
@@ -133,7 +139,7 @@ function axisValues(src: YamlSource, name: string, spec: unknown[] | string): un
   let values: unknown[];
   if (typeof spec === 'string') {
     try {
-      const r = evaluate(spec) as unknown;
+      const r = math.evaluate(spec) as unknown;
       values = flatten(r);
     } catch (e) {
       throw src.error(['sweep', name], `bad expression ${JSON.stringify(spec)}: ${(e as Error).message}`);
@@ -150,17 +156,13 @@ function flatten(r: unknown): unknown[] {
 }
 
 function condition(expr: string, params: Params, bad: () => InputError): boolean {
-  const scope: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(params)) setPath(scope, k.split('.'), v);
-  let r: unknown;
   try {
-    r = evaluate(expr, scope);
+    return holds(expr, params);
   } catch (e) {
     const err = bad();
     err.message += ` ${JSON.stringify(expr)}: ${(e as Error).message}`;
     throw err;
   }
-  return Boolean(r);
 }
 
 /** One cell from the raw (unparsed, --set applied) experiment: substituted, set, then validated. */

@@ -1,6 +1,6 @@
 // Gates: pass/fail conditions on a summary. A failure-rate gate may use the Wilson bound, so
 // "no worse than 1% at 95%" is `failureRate: high, max: 0.01`.
-import { evaluate } from 'mathjs';
+import { holds } from '../experiment/expr.js';
 import type { Plan } from '../experiment/load.js';
 import type { Gate } from '../experiment/schema.js';
 import type { CellSummary, Summary } from './summary.js';
@@ -23,7 +23,7 @@ export function evaluateGates(plan: Plan, summary: Summary): GateResult[] {
   const results: GateResult[] = [];
   for (const g of plan.gates) {
     for (const c of summary.cells) {
-      if (g.where && !inScope(g.where, c)) continue;
+      if (g.where && !holds(g.where, c.params)) continue;
       const value = valueOf(g, c);
       if (value === undefined) continue;
       const pass = (g.min === undefined || value >= g.min) && (g.max === undefined || value <= g.max);
@@ -37,15 +37,4 @@ function valueOf(g: Gate, c: CellSummary): number | undefined {
   if (g.outcome) return c.outcomes[g.outcome];
   if (g.failureRate) return c.failureRate[g.failureRate];
   return c.metrics[g.metric!]?.[g.stat];
-}
-
-function inScope(expr: string, c: CellSummary): boolean {
-  const scope: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(c.params)) {
-    const parts = k.split('.');
-    let node = scope;
-    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
-    node[parts[parts.length - 1]] = v;
-  }
-  return Boolean(evaluate(expr, scope));
 }

@@ -29,10 +29,13 @@ export interface MetricSummary {
 
 export function summarize(values: number[], unit: string): MetricSummary {
   const q = (p: number) => Number(quantileSeq(values, p));
+  const m = Number(mean(values));
+  const sd = values.length > 1 ? Number(std(values)) : 0;
   return {
-    mean: Number(mean(values)),
+    mean: m,
     median: Number(median(values)),
-    sd: values.length > 1 ? Number(std(values)) : 0,
+    // Identical samples give rounding noise (1e-14) instead of 0; it is no spread.
+    sd: sd <= 1e-12 * Math.abs(m) ? 0 : sd,
     p5: q(0.05),
     p95: q(0.95),
     unit,

@@ -4,6 +4,7 @@ import { workloads } from '../registry.js';
 import type { Cell, Params, Plan } from '../experiment/load.js';
 import type { Outcome } from '../sim/simulation.js';
 import type { TrialRecord } from '../run/trial.js';
+import { comparePaired, type Comparison } from './compare.js';
 import { summarize, wilson, type Interval, type MetricSummary } from './stats.js';
 
 export interface CellSummary {
@@ -19,6 +20,7 @@ export interface CellSummary {
 export interface Summary {
   experiment: string;
   cells: CellSummary[];
+  comparisons?: Comparison[];
 }
 
 const COMMON_UNITS: Record<string, string> = { simSeconds: 's', events: 'events' };
@@ -55,5 +57,7 @@ export function summarizeRun(plan: Plan, records: TrialRecord[]): Summary {
       failures: [...groups.values()].sort((a, b) => b.count - a.count || a.signature.localeCompare(b.signature)),
     };
   });
-  return { experiment: plan.experiment, cells };
+  if (!plan.compare) return { experiment: plan.experiment, cells };
+  const metrics = plan.compare.metrics ?? [...new Set(plan.cells.flatMap((c) => workloads.get(c.workload.kind)?.headline ?? []))];
+  return { experiment: plan.experiment, cells, comparisons: comparePaired(plan.compare, plan.cells, records, metrics) };
 }

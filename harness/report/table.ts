@@ -42,3 +42,20 @@ function unitFor(plan: Plan, metric: string): string {
   }
   return '';
 }
+
+export function comparisonTable(summary: Summary): string {
+  const cs = summary.comparisons ?? [];
+  if (cs.length === 0) return '';
+  const metrics = [...new Set(cs.flatMap((c) => Object.keys(c.metrics)))];
+  const axes = [...new Set(cs.flatMap((c) => Object.keys(c.params)))];
+  const header = [...axes, `${cs[0].axis} vs ${String(cs[0].baseline)}`, 'pairs', ...metrics.map((m) => `${m} ratio [95% CI]`), 'fails only in base / only in candidate', 'McNemar p'];
+  const rows = cs.map((c) => [
+    ...axes.map((a) => String(c.params[a] ?? '')),
+    String(c.candidate),
+    String(c.pairs),
+    ...metrics.map((m) => (c.metrics[m] ? `${fmt(c.metrics[m].ratio)} [${fmt(c.metrics[m].low)}, ${fmt(c.metrics[m].high)}]` : '-')),
+    `${c.failures.baselineOnly} / ${c.failures.candidateOnly}`,
+    fmt(c.failures.pValue),
+  ]);
+  return renderTable([header, ...rows]);
+}

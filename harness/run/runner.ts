@@ -29,6 +29,13 @@ export async function execute(plan: Plan, dir: string, opts: ExecuteOptions): Pr
     const bar = opts.progress ? progressBar(plan.cells.length * plan.seeds.length, records.length) : undefined;
     const pool = new Piscina<TrialJob, TrialRecord>({ filename: workerFile.href, minThreads: opts.jobs, maxThreads: opts.jobs, idleTimeout: 1000 });
     let failures = records.filter((r) => r.outcome !== 'ok').length;
+    // Finished trials are already on disk; say how to pick up the rest.
+    const onInterrupt = () => {
+      bar?.stop();
+      process.stderr.write(`\ninterrupted after ${records.length} trials; finish with: faultsweep run --resume ${dir}\n`);
+      process.exit(130);
+    };
+    process.once('SIGINT', onInterrupt);
     try {
       // A bounded window of trials in flight keeps memory flat on sweeps of any size.
       let next = 0;
@@ -43,6 +50,7 @@ export async function execute(plan: Plan, dir: string, opts: ExecuteOptions): Pr
       };
       await Promise.all(Array.from({ length: opts.jobs * 2 }, lane));
     } finally {
+      process.removeListener('SIGINT', onInterrupt);
       bar?.stop();
       log.close();
       await pool.destroy();

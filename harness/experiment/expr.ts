@@ -1,0 +1,27 @@
+// mathjs as the experiment language: sweep expressions ("2 .^ (4:10)") and where-conditions over
+// cell parameters (`workload.threads <= 4 and kernel.fit.polling == "nowait"`). Stock mathjs
+// compares strings as numbers, so == and != learn to compare text.
+import { all, create } from 'mathjs';
+
+export const math = create(all);
+math.import({
+  equal: math.typed('equal', { 'string, string': (a: string, b: string) => a === b }),
+  unequal: math.typed('unequal', { 'string, string': (a: string, b: string) => a !== b }),
+});
+
+/** Parameters keyed by dotted axis names, as nested objects mathjs can walk (`workload.threads`). */
+export function paramScope(params: Record<string, unknown>): Record<string, unknown> {
+  const scope: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) {
+    const parts = k.split('.');
+    let node = scope;
+    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+    node[parts[parts.length - 1]] = v;
+  }
+  return scope;
+}
+
+/** Evaluates a condition on a cell's parameters; throws the expression's own error message. */
+export function holds(expr: string, params: Record<string, unknown>): boolean {
+  return Boolean(math.evaluate(expr, paramScope(params)));
+}

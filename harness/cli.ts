@@ -111,7 +111,12 @@ function report(plan: Plan, summary: Summary, json: boolean): void {
     }
     if (gates.length) {
       console.log('\ngates:');
-      for (const g of gates) console.log(`  ${g.pass ? 'PASS' : 'FAIL'}  ${g.gate}  cell ${g.cell}: ${fmt(g.value)} (${g.bound})`);
+      for (const name of new Set(gates.map((g) => g.gate))) {
+        const checks = gates.filter((g) => g.gate === name);
+        const failed = checks.filter((g) => !g.pass);
+        console.log(`  ${failed.length ? 'FAIL' : 'PASS'}  ${name}: ${checks.length - failed.length} of ${checks.length} cells pass`);
+        for (const g of failed) console.log(`        cell ${g.cell}: ${fmt(g.value)} (${g.bound})`);
+      }
     }
   }
   const failed = gates.filter((g) => !g.pass);

@@ -7,6 +7,7 @@ import { workloads } from '../harness/registry.js';
 import type { Body, Simulation } from '../harness/sim/simulation.js';
 import { duration, size } from '../harness/experiment/units.js';
 import type { LegoSystem } from '../models/lego/system.js';
+import { threadContext, type CpuContext } from '../models/lego/cpu.js';
 import { latencyMetrics } from './metrics.js';
 
 const config = z.strictObject({
@@ -29,8 +30,9 @@ workloads.register({
   start(sim: Simulation, sys: LegoSystem, c: Config) {
     const p = sys.processor;
     const pages = Math.floor(c.region / sys.profile.pcache.lineSize);
+    p.mapResident(0, pages);
     let running = c.threads;
-    function* thread(rng: ReturnType<Simulation['rng']>): Body {
+    function* thread(ctx: CpuContext, rng: ReturnType<Simulation['rng']>): Body {
       let debt = 0;
       for (let i = 0; i < c.accesses; i++) {
         const page = rng.int(pages);
@@ -43,12 +45,13 @@ workloads.register({
         }
         if (debt > 0) yield debt;
         debt = 0;
-        yield* p.fault(page, write);
+        yield* p.fault(ctx, page, write);
+        if (sim.isStopped) return;
       }
       if (debt > 0) yield debt;
       if (--running === 0) sim.finish();
     }
-    for (let t = 0; t < c.threads; t++) sim.spawn(`remote-access/${t}`, thread(sim.rng(`remote-access/${t}`)));
+    for (let t = 0; t < c.threads; t++) sim.spawn(`remote-access/${t}`, thread(threadContext(t, 'remote-access', sys.kernel.build), sim.rng(`remote-access/${t}`)));
     return {
       metrics: () => {
         const secs = sim.now / 1e9;

@@ -8,6 +8,8 @@ math.import({
   equal: math.typed('equal', { 'string, string': (a: string, b: string) => a === b }),
   unequal: math.typed('unequal', { 'string, string': (a: string, b: string) => a !== b }),
 });
+// Compute rates are written "16 GFLOP/s".
+math.createUnit('FLOP', { prefixes: 'short', aliases: ['flop'] });
 
 /** Parameters keyed by dotted axis names, as nested objects mathjs can walk (`workload.threads`). */
 export function paramScope(params: Record<string, unknown>): Record<string, unknown> {

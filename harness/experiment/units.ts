@@ -1,6 +1,7 @@
 // Quantities with units, parsed by mathjs, as zod types: YAML says "6.5 us", the model sees 6500
 // (integer nanoseconds). Sizes become bytes, bandwidths bits per second, rates per second.
-import { unit as mathUnit, type Unit } from 'mathjs';
+import type { Unit } from 'mathjs';
+import { math } from './expr.js';
 import * as z from 'zod';
 
 interface Dimension {
@@ -15,6 +16,7 @@ const DIMENSIONS = {
   size: { what: 'a size', base: 'B', example: '128 MiB', integer: true },
   bandwidth: { what: 'a bandwidth', base: 'b/s', example: '40 Gb/s', integer: false },
   frequency: { what: 'a frequency', base: 'Hz', example: '100 Hz', integer: false },
+  computeRate: { what: 'a compute rate', base: 'FLOP/s', example: '16 GFLOP/s', integer: false },
 } satisfies Record<string, Dimension>;
 
 export type DimensionName = keyof typeof DIMENSIONS;
@@ -27,11 +29,11 @@ export function parseQuantity(text: unknown, dim: DimensionName): number | strin
   if (typeof text !== 'string') return `${hint}, got ${JSON.stringify(text)}`;
   let u: Unit;
   try {
-    u = mathUnit(text);
+    u = math.unit(text);
   } catch {
     return `${hint}; "${text}" is not a quantity mathjs understands`;
   }
-  if (!u.equalBase(mathUnit(`1 ${d.base}`))) return `${hint}; "${text}" is not ${d.what}`;
+  if (!u.equalBase(math.unit(`1 ${d.base}`))) return `${hint}; "${text}" is not ${d.what}`;
   const v = u.toNumber(d.base);
   if (!Number.isFinite(v) || v < 0) return `${hint}; "${text}" must be finite and not negative`;
   return d.integer ? Math.round(v) : v;
@@ -57,3 +59,4 @@ export const duration = () => quantity('duration');
 export const size = () => quantity('size');
 export const bandwidth = () => quantity('bandwidth');
 export const frequency = () => quantity('frequency');
+export const computeRate = () => quantity('computeRate');

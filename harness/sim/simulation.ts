@@ -28,6 +28,8 @@ export interface Waitable {
 /** A process yields a delay in nanoseconds, or a Waitable. */
 export type Step = number | Waitable;
 export type Body = Generator<Step, void, unknown>;
+/** A sub-routine of a process, run with `yield*`, returning T. */
+export type Co<T = void> = Generator<Step, T, unknown>;
 
 type State = 'ready' | 'sleeping' | 'waiting' | 'done';
 

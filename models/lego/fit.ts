@@ -1,6 +1,8 @@
 // The transport between LegoOS nodes (net/lego/fit_*.c), for now as latency only: a one-way
-// delay by message size interpolated from the testbed's measured RPC round trips. The FIT NIC
-// model (QPs, send CQs, polling modes) replaces this class behind the same send() seam.
+// delay by message size interpolated from the testbed's measured RPC round trips, plus an
+// exponential queueing jitter in the NIC and switch, so that threads do not run in lockstep.
+// The FIT NIC model (QPs, send CQs, polling modes) replaces this class behind the same send() seam.
+import type { Rng } from '../../harness/sim/rng.js';
 import type { Simulation } from '../../harness/sim/simulation.js';
 
 export interface LatencyPoint {
@@ -13,8 +15,11 @@ export class Fit {
   nrMessages = 0;
   nrBytes = 0;
 
-  constructor(private readonly sim: Simulation, rpcLatency: LatencyPoint[]) {
+  private rng: Rng;
+
+  constructor(private readonly sim: Simulation, rpcLatency: LatencyPoint[], private readonly jitterNs: number) {
     this.table = [...rpcLatency].sort((a, b) => a.bytes - b.bytes);
+    this.rng = sim.rng('fit');
   }
 
   /** The round trip of an RPC carrying `bytes` one way, interpolated (clamped at the ends). */
@@ -39,6 +44,7 @@ export class Fit {
   send(bytes: number, deliver: () => void): void {
     this.nrMessages++;
     this.nrBytes += bytes;
-    this.sim.after(this.oneWayNs(bytes), deliver);
+    const jitter = this.jitterNs > 0 ? this.rng.exponentialNs(this.jitterNs) : 0;
+    this.sim.after(this.oneWayNs(bytes) + jitter, deliver);
   }
 }

@@ -1,27 +1,47 @@
-// The LegoOS processor node's memory path (managers/processor/pcache/fault.c, evict.c): a miss
-// in pcache_handle_fault allocates a line (evicting, with a P2M_PCACHE_FLUSH for a dirty one),
-// sends P2M_PCACHE_MISS and spins on the reply flag that P's receive polling thread sets.
-import type { Body, Simulation } from '../../harness/sim/simulation.js';
+// The LegoOS processor node's memory path (managers/processor/pcache/fault.c, alloc.c,
+// evict.c): pcache_handle_fault allocates a line in the page's set (pcache_alloc, evicting one
+// when the set is full, giving up after 30 s with "Abort pcache alloc"), then fills it from the
+// victim cache, by a local zero-fill on the first touch of an anonymous page, or with a
+// P2M_PCACHE_MISS to the memory node, spinning on the reply flag that P's receive polling thread
+// sets. Eviction is per set (a dirty line is flushed with P2M_PCACHE_FLUSH) or into the victim cache.
+import type { Body, Co, Simulation } from '../../harness/sim/simulation.js';
 import { Signal, Store } from '../../harness/sim/sync.js';
+import type { CpuContext } from './cpu.js';
+import { hex } from './console.js';
 import type { Fit } from './fit.js';
-import { MemoryNode, P2M_PCACHE_FLUSH, P2M_PCACHE_MISS, type Request } from './memory-node.js';
+import { P2M_PCACHE_FLUSH, P2M_PCACHE_MISS, type MemoryNode, type Request } from './memory-node.js';
 import type { Pcache } from './pcache.js';
+import type { VictimCache } from './victim.js';
 
 export interface ProcessorTiming {
+  /** Outstanding send WQEs P allows, and how long a request's send CQE takes to arrive. */
+  sendWqes: number;
+  requestCqeDelay: number;
   hitTime: number;
   faultTime: number;
   recvTime: number;
+  copyTime: number;
+  zeroFillTime: number;
   lineSize: number;
+  allocTimeout: number;
 }
 
 const HEADER_BYTES = 128;
+const ALLOC_RETRY_NS = 10_000;
 
 export class Processor {
   private recvQueue: Store<Request>;
+  private sendSlots: Store<number>;
+  victim: VictimCache | undefined;
   misses = 0;
   hits = 0;
   flushes = 0;
+  zeroFills = 0;
+  remoteRequests = 0;
   readonly missLatencyNs: number[] = [];
+  private touched = new Set<number>();
+  private fileRanges: [number, number][] = [];
+  private residentRanges: [number, number][] = [];
 
   constructor(
     private readonly sim: Simulation,
@@ -32,6 +52,19 @@ export class Processor {
   ) {
     this.recvQueue = new Store(sim, 'P recv queue');
     sim.spawn('recv-poll', this.recvPoll(), { daemon: true });
+    this.sendSlots = new Store(sim, 'P send WQEs');
+    for (let i = 0; i < timing.sendWqes; i++) this.sendSlots.put(i);
+  }
+
+  /** Pages [first, first+count) are file-backed: never zero-filled, fetched through M (and S). */
+  mapFile(first: number, count: number): void {
+    this.fileRanges.push([first, first + count]);
+    this.memory.mapFile(first, count);
+  }
+
+  /** Pages [first, first+count) were written before the trial: they live in M, not zero pages. */
+  mapResident(first: number, count: number): void {
+    this.residentRanges.push([first, first + count]);
   }
 
   /** Where replies from M land: P's receive polling thread. */
@@ -45,30 +78,87 @@ export class Processor {
     }
   }
 
-  /** One memory access of a workload thread. Hits cost CPU time but no event: the caller adds
-   *  the returned nanoseconds to its own compute time. A miss runs the fault path. */
+  get hitTime(): number {
+    return this.timing.hitTime;
+  }
+
+  /** A hit costs CPU time but no event: returns its nanoseconds, or -1 on a miss. */
   hit(page: number, write: boolean): number {
     if (!this.pcache.lookup(page, write)) return -1;
     this.hits++;
     return this.timing.hitTime;
   }
 
-  *fault(page: number, write: boolean): Body {
-    const t0 = this.sim.now;
+  *fault(ctx: CpuContext, page: number, write: boolean): Co {
+    const { sim, pcache, timing } = this;
+    const t0 = sim.now;
     this.misses++;
-    yield this.timing.faultTime;
-    const evicted = this.pcache.fill(page, write);
-    if (evicted?.dirty) {
-      this.flushes++;
-      yield this.rpc(P2M_PCACHE_FLUSH, evicted.page, this.timing.lineSize, HEADER_BYTES);
+    yield timing.faultTime;
+    const line = yield* this.alloc(ctx, page);
+    if (line < 0) return;
+    let filled = this.victim ? yield* this.victim.tryFill(ctx, page) : false;
+    if (sim.isStopped) return;
+    let dirty = write;
+    if (!filled && !this.touched.has(page) && !inRanges(this.fileRanges, page) && !inRanges(this.residentRanges, page)) {
+      this.zeroFills++;
+      yield timing.zeroFillTime;
+      dirty = true;
+      filled = true;
     }
-    yield this.rpc(P2M_PCACHE_MISS, page, HEADER_BYTES, this.timing.lineSize);
-    this.missLatencyNs.push(this.sim.now - t0);
+    this.touched.add(page);
+    if (!filled) yield* this.rpc(P2M_PCACHE_MISS, page, HEADER_BYTES, timing.lineSize);
+    // Another CPU may have filled the same page meanwhile; the later fill gives its line back.
+    if (pcache.present(page)) {
+      pcache.release(line);
+      if (write) pcache.lookup(page, true);
+    } else pcache.install(line, page, dirty);
+    this.missLatencyNs.push(sim.now - t0);
   }
 
-  private rpc(op: number, page: number, bytes: number, replyBytes: number): Signal<number> {
-    const req: Request = { op, page, replyBytes, reply: new Signal(this.sim, `reply op=0x${op.toString(16)}`) };
-    this.fit.send(bytes, () => this.memory.inbox.put(req));
-    return req.reply;
+  /** pcache_alloc: a locked line in the page's set, or -1 when the trial has failed. */
+  private *alloc(ctx: CpuContext, page: number): Co<number> {
+    const { sim, pcache, timing } = this;
+    const t0 = sim.now;
+    for (;;) {
+      const free = pcache.alloc(page);
+      if (free >= 0) return free;
+      const line = pcache.evictionCandidate(page);
+      if (line >= 0) {
+        const evicted = pcache.reclaim(line);
+        if (this.victim) yield* this.victim.insert(ctx, evicted.page, evicted.dirty, pcache.setOf(evicted.page));
+        else if (evicted.dirty) yield* this.flush(ctx, evicted.page);
+        if (sim.isStopped) return -1;
+        pcache.recycle(line);
+        return line;
+      }
+      if (sim.now - t0 >= timing.allocTimeout) {
+        sim.console.log(`${ctx.tag} Abort pcache alloc (${Math.round((sim.now - t0) / 1e6)}ms) pset_idx:${pcache.setOf(page)} nr_lru:${pcache.nrLru[pcache.setOf(page)]} fault_uva: ${hex(page * timing.lineSize)}`);
+        sim.fail({ outcome: 'hang', class: 'pcache-starvation', signature: 'Abort pcache alloc' });
+        return -1;
+      }
+      yield ALLOC_RETRY_NS;
+    }
   }
+
+  *flush(_ctx: CpuContext, page: number): Co {
+    this.flushes++;
+    yield* this.rpc(P2M_PCACHE_FLUSH, page, this.timing.lineSize, HEADER_BYTES);
+  }
+
+  /** Posts the request, polls the send CQ for its completion while holding one of P's send
+   *  WQEs, then spins on the reply flag. */
+  private *rpc(op: number, page: number, bytes: number, replyBytes: number): Co {
+    this.remoteRequests++;
+    const req: Request = { op, page, replyBytes, reply: new Signal(this.sim, `reply op=0x${op.toString(16)}`) };
+    const slot = (yield this.sendSlots) as number;
+    this.fit.send(bytes, () => this.memory.inbox.put(req));
+    yield this.timing.requestCqeDelay;
+    this.sendSlots.put(slot);
+    yield req.reply;
+  }
+}
+
+function inRanges(ranges: [number, number][], page: number): boolean {
+  for (const [a, b] of ranges) if (page >= a && page < b) return true;
+  return false;
 }

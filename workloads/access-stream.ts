@@ -1,0 +1,80 @@
+// Runs a stream of compressed page accesses on one thread: hits are charged inline as CPU time
+// (no event), only a miss runs the system's fault path. A stream is any iterator of Access,
+// generated (mnist-trace, remote-access) or read from a file (trace), never held whole.
+import type { Body, Co, Simulation } from '../harness/sim/simulation.js';
+import { Signal } from '../harness/sim/sync.js';
+import type { CpuContext } from '../models/lego/cpu.js';
+
+export interface Access {
+  page: number;
+  write: boolean;
+  /** Accesses to the same page in a row (cache lines of a page walked in order). */
+  repeat: number;
+  /** CPU time spent before this access. */
+  computeNs: number;
+  /** A step boundary: every thread waits here for the others. */
+  barrier: boolean;
+}
+
+/** What a workload needs of a memory system: LegoOS's processor node, or plain local DRAM. */
+export interface MemoryPath {
+  hitTime: number;
+  hit(page: number, write: boolean): number;
+  fault(ctx: CpuContext, page: number, write: boolean): Co;
+  mapFile(first: number, count: number): void;
+  mapResident(first: number, count: number): void;
+}
+
+export interface ThreadStats {
+  accesses: number;
+  /** What the same stream costs with all memory local: compute plus a DRAM access each. */
+  localNs: number;
+}
+
+/** A reusable barrier: the last thread to arrive releases the others. */
+export class Barrier {
+  /** How many times every party has met here. */
+  rounds = 0;
+  private arrived = 0;
+  private gate: Signal;
+  constructor(private readonly sim: Simulation, private readonly parties: number) {
+    this.gate = new Signal(sim, 'step barrier');
+  }
+  arrive(): Signal | undefined {
+    if (++this.arrived < this.parties) return this.gate;
+    const g = this.gate;
+    this.arrived = 0;
+    this.rounds++;
+    this.gate = new Signal(this.sim, 'step barrier');
+    g.fire(true);
+    return undefined;
+  }
+}
+
+export function* runStream(sim: Simulation, mem: MemoryPath, ctx: CpuContext, stream: Iterator<Access>, barrier: Barrier | undefined, stats: ThreadStats): Body {
+  const hitTime = mem.hitTime;
+  let debt = 0;
+  for (let r = stream.next(); !r.done; r = stream.next()) {
+    const a = r.value;
+    if (a.barrier) {
+      if (debt > 0) yield debt;
+      debt = 0;
+      const wait = barrier?.arrive();
+      if (wait) yield wait;
+      continue;
+    }
+    stats.accesses += a.repeat;
+    stats.localNs += a.computeNs + a.repeat * hitTime;
+    debt += a.computeNs;
+    const t = mem.hit(a.page, a.write);
+    if (t >= 0) {
+      debt += t * a.repeat;
+      continue;
+    }
+    if (debt > 0) yield debt;
+    debt = (a.repeat - 1) * hitTime;
+    yield* mem.fault(ctx, a.page, a.write);
+    if (sim.isStopped) return;
+  }
+  if (debt > 0) yield debt;
+}

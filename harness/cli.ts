@@ -196,8 +196,8 @@ program
     else
       console.log(
         renderTable([
-          ['benchmark', 'ops/s', 'unit', 'mean ms/iteration', 'samples', 'target'],
-          ...Object.entries(results).map(([n, r]) => [n, fmt(r.opsPerSec), r.unit, fmt(r.meanMs), String(r.samples), r.target ? `${fmt(r.target)} ${r.pass ? 'met' : 'MISSED'}` : '-']),
+          ['benchmark', 'ops/s', 'unit', 'mean ms/iteration', 'samples', 'target', 'note'],
+          ...Object.entries(results).map(([n, r]) => [n, fmt(r.opsPerSec), r.unit, fmt(r.meanMs), String(r.samples), r.target ? `${fmt(r.target)} ${r.pass ? 'met' : 'MISSED'}` : '-', r.note ?? '']),
         ]),
       );
   });

@@ -11,6 +11,8 @@ export interface Benchmark {
   target?: number;
   setup?: () => void | Promise<void>;
   fn: () => void;
+  /** What the run measured besides speed (a hit ratio, a size), shown beside it. */
+  note?: () => string;
 }
 
 export interface BenchResult {
@@ -21,6 +23,7 @@ export interface BenchResult {
   rme: number;
   target?: number;
   pass?: boolean;
+  note?: string;
 }
 
 const benches = new Map<string, () => Benchmark>();
@@ -47,7 +50,7 @@ export async function runBenches(names: string[], timeMs: number, progress: (lin
     if (r.error || !r.latency) throw r.error ?? new Error(`bench ${name}: no result`);
     const meanMs = r.latency.mean;
     const opsPerSec = (b.opsPerCall * 1000) / meanMs;
-    out[name] = { opsPerSec, unit: `${b.unit}/s`, meanMs, samples: r.latency.samplesCount, rme: r.latency.rme, ...(b.target ? { target: b.target, pass: opsPerSec >= b.target } : {}) };
+    out[name] = { opsPerSec, unit: `${b.unit}/s`, meanMs, samples: r.latency.samplesCount, rme: r.latency.rme, ...(b.target ? { target: b.target, pass: opsPerSec >= b.target } : {}), ...(b.note ? { note: b.note() } : {}) };
   }
   return out;
 }

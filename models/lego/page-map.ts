@@ -1,77 +1,80 @@
 // page number -> pcache line, as an open-addressing hash on typed arrays: the pcache lookup is
-// the hottest path of every LegoOS experiment, and a JS Map costs an object per entry.
+// the hottest path of every LegoOS experiment, and a JS Map costs an object per entry. A probe
+// compares the page's low 32 bits; the high bits (pages go up to 2^52) are checked only on a
+// match. Linear probing with backward-shift deletion leaves no tombstones under eviction churn.
 
 const EMPTY = -1;
-const TOMB = -2;
 
 export class PageMap {
-  private keys: Float64Array;
+  private lo: Int32Array;
+  private hi: Int32Array;
+  /** The line, or -1 for an empty slot. */
   private vals: Int32Array;
   private mask: number;
-  private used = 0;
+  private shift: number;
 
   /** capacity: the most entries it will hold at once (the number of pcache lines). */
   constructor(capacity: number) {
     let size = 16;
     while (size < capacity * 2) size *= 2;
-    this.keys = new Float64Array(size).fill(EMPTY);
-    this.vals = new Int32Array(size);
+    this.lo = new Int32Array(size);
+    this.hi = new Int32Array(size);
+    this.vals = new Int32Array(size).fill(EMPTY);
     this.mask = size - 1;
+    this.shift = 32 - Math.log2(size);
   }
 
-  private slot(page: number): number {
-    // Fibonacci hashing of the low and high halves; pages are below 2^52.
-    return (Math.imul((page | 0) ^ Math.imul((page / 4294967296) | 0, 0x85ebca6b), 0x9e3779b1) >>> 0) & this.mask;
+  private home(lo: number): number {
+    return Math.imul(lo, 0x9e3779b1) >>> this.shift;
   }
 
   get(page: number): number {
-    const keys = this.keys, mask = this.mask;
-    for (let i = this.slot(page); ; i = (i + 1) & mask) {
-      const k = keys[i];
-      if (k === page) return this.vals[i];
-      if (k === EMPTY) return -1;
+    const lo = page | 0;
+    const vals = this.vals, los = this.lo, mask = this.mask;
+    for (let i = this.home(lo); ; i = (i + 1) & mask) {
+      const v = vals[i];
+      if (v === EMPTY) return EMPTY;
+      if (los[i] === lo && this.hi[i] === highOf(page)) return v;
     }
   }
 
   set(page: number, line: number): void {
-    const keys = this.keys, mask = this.mask;
-    let tomb = -1;
-    for (let i = this.slot(page); ; i = (i + 1) & mask) {
-      const k = keys[i];
-      if (k === page) {
-        this.vals[i] = line;
-        return;
-      }
-      if (k === TOMB && tomb < 0) tomb = i;
-      if (k === EMPTY) {
-        const at = tomb >= 0 ? tomb : i;
-        if (tomb < 0) this.used++;
-        keys[at] = page;
-        this.vals[at] = line;
-        if (this.used * 4 > keys.length * 3) this.rehash();
+    const lo = page | 0;
+    const vals = this.vals, los = this.lo, mask = this.mask;
+    for (let i = this.home(lo); ; i = (i + 1) & mask) {
+      if (vals[i] === EMPTY || (los[i] === lo && this.hi[i] === highOf(page))) {
+        los[i] = lo;
+        this.hi[i] = highOf(page);
+        vals[i] = line;
         return;
       }
     }
   }
 
   delete(page: number): void {
-    const keys = this.keys, mask = this.mask;
-    for (let i = this.slot(page); ; i = (i + 1) & mask) {
-      const k = keys[i];
-      if (k === page) {
-        keys[i] = TOMB;
-        return;
-      }
-      if (k === EMPTY) return;
+    const lo = page | 0;
+    const vals = this.vals, los = this.lo, his = this.hi, mask = this.mask;
+    let i = this.home(lo);
+    for (;;) {
+      if (vals[i] === EMPTY) return;
+      if (los[i] === lo && his[i] === highOf(page)) break;
+      i = (i + 1) & mask;
     }
+    // Shift later members of the probe run back into the hole, unless that would put one
+    // before its home slot.
+    for (let j = (i + 1) & mask; vals[j] !== EMPTY; j = (j + 1) & mask) {
+      const h = this.home(los[j]);
+      if (((j - h) & mask) >= ((j - i) & mask)) {
+        los[i] = los[j];
+        his[i] = his[j];
+        vals[i] = vals[j];
+        i = j;
+      }
+    }
+    vals[i] = EMPTY;
   }
+}
 
-  /** Tombstones accumulate under churn; rebuilding keeps probes short. */
-  private rehash(): void {
-    const oldKeys = this.keys, oldVals = this.vals;
-    this.keys = new Float64Array(oldKeys.length).fill(EMPTY);
-    this.vals = new Int32Array(oldKeys.length);
-    this.used = 0;
-    for (let i = 0; i < oldKeys.length; i++) if (oldKeys[i] >= 0) this.set(oldKeys[i], oldVals[i]);
-  }
+function highOf(page: number): number {
+  return page > 4294967295 ? (page / 4294967296) | 0 : 0;
 }

@@ -125,8 +125,9 @@ export class Processor {
       const line = pcache.evictionCandidate(page);
       if (line >= 0) {
         const evicted = pcache.reclaim(line);
-        if (this.victim) yield* this.victim.insert(ctx, evicted.page, evicted.dirty, pcache.setOf(evicted.page));
-        else if (evicted.dirty) yield* this.flush(ctx, evicted.page);
+        const dirty = pcache.evictedDirty;
+        if (this.victim) yield* this.victim.insert(ctx, evicted, dirty, pcache.setOf(evicted));
+        else if (dirty) yield* this.flush(ctx, evicted);
         if (sim.isStopped) return -1;
         pcache.recycle(line);
         return line;

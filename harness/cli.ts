@@ -7,7 +7,7 @@ import { GateFailure, InputError } from './errors.js';
 import { loadExperiment, type LoadOptions, type Plan } from './experiment/load.js';
 import { loadProfile, profileNames } from './experiment/profiles.js';
 import { jsonSchema } from './experiment/schema.js';
-import { faults, loadPlugins, projectRoot, systems, workloads } from './registry.js';
+import { commands, faults, loadPlugins, projectRoot, systems, workloads } from './registry.js';
 import { runBenches } from './bench/index.js';
 import { evaluateGates } from './report/gates.js';
 import { comparisonTable, fmt, renderTable, summaryTable } from './report/table.js';
@@ -205,6 +205,7 @@ program
 async function main(): Promise<number> {
   try {
     await loadPlugins();
+    for (const c of commands.all()) c.add(program);
     await program.parseAsync(process.argv);
     return 0;
   } catch (e) {

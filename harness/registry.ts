@@ -4,6 +4,7 @@
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Command } from 'commander';
 import type { ZodType } from 'zod';
 import type { Simulation } from './sim/simulation.js';
 
@@ -66,7 +67,14 @@ class Registry<T extends { kind: string }> {
   }
 }
 
+/** A plug-in's own subcommand (e.g. the LegoOS model's cachesim), added to the CLI. */
+export interface CommandPlugin {
+  kind: string;
+  add(program: Command): void;
+}
+
 export const systems = new Registry<SystemPlugin>('system');
+export const commands = new Registry<CommandPlugin>('command');
 export const workloads = new Registry<WorkloadPlugin>('workload');
 export const faults = new Registry<FaultPlugin>('fault');
 

@@ -8,6 +8,8 @@ import type { Plan } from '../experiment/load.js';
 import { summarizeRun, type Summary } from '../report/summary.js';
 import { readTrials, SUMMARY, TrialLog, writeAtomic } from './store.js';
 import type { TrialJob, TrialRecord } from './trial.js';
+import type { WorkResult } from './worker.js';
+import { InputError } from '../errors.js';
 
 export interface ExecuteOptions {
   jobs: number;
@@ -27,7 +29,7 @@ export async function execute(plan: Plan, dir: string, opts: ExecuteOptions): Pr
   if (todo.length > 0) {
     const log = new TrialLog(dir);
     const bar = opts.progress ? progressBar(plan.cells.length * plan.seeds.length, records.length) : undefined;
-    const pool = new Piscina<TrialJob, TrialRecord>({ filename: workerFile.href, minThreads: opts.jobs, maxThreads: opts.jobs, idleTimeout: 1000 });
+    const pool = new Piscina<TrialJob, WorkResult>({ filename: workerFile.href, minThreads: opts.jobs, maxThreads: opts.jobs, idleTimeout: 1000 });
     let failures = records.filter((r) => r.outcome !== 'ok').length;
     // Finished trials are already on disk; say how to pick up the rest.
     const onInterrupt = () => {
@@ -39,9 +41,14 @@ export async function execute(plan: Plan, dir: string, opts: ExecuteOptions): Pr
     try {
       // A bounded window of trials in flight keeps memory flat on sweeps of any size.
       let next = 0;
+      let inputError: string | undefined;
       const lane = async () => {
-        while (next < todo.length) {
+        while (next < todo.length && inputError === undefined) {
           const r = await pool.run(todo[next++]);
+          if ('inputError' in r) {
+            inputError = r.inputError;
+            continue;
+          }
           log.append(r);
           records.push(r);
           if (r.outcome !== 'ok') failures++;
@@ -49,6 +56,7 @@ export async function execute(plan: Plan, dir: string, opts: ExecuteOptions): Pr
         }
       };
       await Promise.all(Array.from({ length: opts.jobs * 2 }, lane));
+      if (inputError !== undefined) throw new InputError(inputError);
     } finally {
       process.removeListener('SIGINT', onInterrupt);
       bar?.stop();

@@ -1,7 +1,15 @@
 // Benchmarks of the pcache model alone (no simulation): accesses per second on a hit-heavy and a
 // miss-heavy page stream, the speed every LegoOS experiment and `faultsweep cachesim` rest on.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { execa } from 'execa';
 import { registerBench } from '../../harness/bench/index.js';
+import { projectRoot } from '../../harness/registry.js';
 import { Rng } from '../../harness/sim/rng.js';
+import { readTrace } from '../../workloads/trace-formats.js';
+import { CacheSim } from './cachesim.js';
 import { HIT, Pcache } from './pcache.js';
 
 const STREAM = 1 << 20;
@@ -40,3 +48,50 @@ function cacheBench(name: string, target: number, hotFraction: number, hotPages:
 
 cacheBench('pcache-hits', 25_000_000, 0.95, 2_000, 1_000_000);
 cacheBench('pcache-misses', 12_000_000, 0, 0, 1_000_000);
+
+// `faultsweep cachesim` on a .din file against the plain C implementation of the same semantics
+// (bench/reference/cachesim.c, built with the machine's cc): the target is half the C speed.
+registerBench('cachesim-din', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'faultsweep-bench-'));
+  const din = join(dir, 'trace.din');
+  const geometry = { size: 2 ** 20, ways: 8, line: 64 };
+  const lines = 2_000_000;
+  const bench = {
+    name: 'cachesim-din',
+    unit: 'accesses',
+    opsPerCall: lines,
+    target: 0,
+    note: () => '',
+    setup: async () => {
+      const rng = new Rng(1, 'bench/din');
+      const out: string[] = [];
+      let seq = 0x10000000;
+      for (let i = 0; i < lines; i++) {
+        const label = rng.random() < 0.3 ? 1 : 0;
+        const addr = rng.random() < 0.7 ? (seq += 8) : 0x20000000 + rng.int(64 * 2 ** 20);
+        out.push(`${label} ${addr.toString(16)}`);
+      }
+      writeFileSync(din, out.join('\n') + '\n');
+      const exe = join(dir, 'cachesim-ref');
+      await execa('cc', ['-O2', '-o', exe, join(projectRoot, 'bench', 'reference', 'cachesim.c')]);
+      const t0 = performance.now();
+      const c = await execa(exe, [String(geometry.size), String(geometry.ways), String(geometry.line)], { inputFile: din });
+      const cRate = lines / ((performance.now() - t0) / 1000);
+      const js = runJs();
+      const [acc, hits, misses, comp, cap, conf, wb] = c.stdout.trim().split(' ').map(Number);
+      const same = acc === js.accesses && hits === js.hits && misses === js.misses && comp === js.compulsory && cap === js.capacity && conf === js.conflict && wb === js.writeBacks;
+      if (!same) throw new Error(`cachesim disagrees with the C reference: C ${c.stdout.trim()}, TS ${JSON.stringify(js)}`);
+      bench.target = cRate / 2;
+      bench.note = () => `C reference ${(cRate / 1e6).toFixed(2)} M/s, same counts`;
+    },
+    fn: () => {
+      runJs();
+    },
+  };
+  const runJs = () => {
+    const sim = new CacheSim({ ...geometry, victim: 0, policy: 'fifo', random: () => 0.5 });
+    readTrace(din, 'din', sim.access);
+    return sim.result;
+  };
+  return bench;
+});

@@ -1,0 +1,91 @@
+// Replays a real memory trace file (din, lackey or bin) as one workload thread, streamed in
+// constant memory: the file is read a chunk at a time, and the accesses to one page in a row
+// become one compressed access. Also `faultsweep convert-trace`, which writes the binary format.
+import { Argument, Option } from 'commander';
+import * as z from 'zod';
+import { commands, workloads } from '../harness/registry.js';
+import type { Simulation } from '../harness/sim/simulation.js';
+import { duration } from '../harness/experiment/units.js';
+import { threadContext } from '../models/lego/cpu.js';
+import { runStream, type Access, type MemoryPath, type ThreadStats } from './access-stream.js';
+import { BinTraceWriter, readTrace, TraceReader, TRACE_FORMATS, WRITE, type TraceFormat } from './trace-formats.js';
+import { latencyMetrics } from './metrics.js';
+
+const config = z.strictObject({
+  file: z.string().meta({ description: 'the trace file, relative to the working directory' }),
+  format: z.enum(TRACE_FORMATS),
+  computeTime: duration().prefault('1 ns').meta({ description: 'CPU time between two accesses of the trace' }),
+});
+
+type Config = z.output<typeof config>;
+
+const PAGE = 4096;
+
+/** The file's accesses as compressed page accesses: consecutive accesses to one page with the
+ *  same direction become one access with a repeat count. Pulled from the file as it goes. */
+function* traceStream(c: Config): Generator<Access> {
+  const r = new TraceReader(c.file, c.format);
+  const a: Access = { page: -1, write: false, repeat: 0, computeNs: 0, barrier: false };
+  try {
+    let more = r.next();
+    while (more) {
+      const page = Math.floor(r.address / PAGE);
+      const write = r.kind === WRITE;
+      let repeat = 1;
+      while ((more = r.next()) && Math.floor(r.address / PAGE) === page && (r.kind === WRITE) === write) repeat++;
+      a.page = page;
+      a.write = write;
+      a.repeat = repeat;
+      a.computeNs = c.computeTime * repeat;
+      yield a;
+    }
+  } finally {
+    r.close();
+  }
+}
+
+workloads.register({
+  kind: 'trace',
+  description: 'replays a memory trace file (DineroIV din, Valgrind lackey, or faultsweep bin) as one thread',
+  systems: ['lego', 'linux-local'],
+  config,
+  units: { accessesPerSec: 'accesses/s', slowdown: 'x linux-local', missLatencyMeanUs: 'us', missLatencyP99Us: 'us' },
+  headline: ['accessesPerSec', 'slowdown'],
+  start(sim: Simulation, sys: { processor: MemoryPath & { missLatencyNs?: number[] }; kernel: { build: string } }, c: Config) {
+    const stats: ThreadStats = { accesses: 0, localNs: 0 };
+    const body = runStream(sim, sys.processor, threadContext(0, 'trace', sys.kernel.build), traceStream(c), undefined, stats);
+    sim.spawn('trace/0', (function* () {
+      yield* body;
+      sim.finish();
+    })());
+    return {
+      metrics: () => ({
+        accessesPerSec: sim.now > 0 ? stats.accesses / (sim.now / 1e9) : 0,
+        slowdown: stats.localNs > 0 ? sim.now / stats.localNs : 0,
+        ...latencyMetrics('missLatency', sys.processor.missLatencyNs ?? []),
+      }),
+    };
+  },
+});
+
+commands.register({
+  kind: 'convert-trace',
+  add(program) {
+    program
+      .command('convert-trace')
+      .description('Convert a din or lackey trace to the compact binary format (bin).')
+      .addArgument(new Argument('<input>', 'the trace to convert'))
+      .addOption(new Option('--format <format>', 'the input format').choices(['din', 'lackey']).makeOptionMandatory())
+      .requiredOption('--out <file>', 'the binary trace to write')
+      .addHelpText('after', '\nExample:\n  $ faultsweep convert-trace app.lackey --format lackey --out app.bin')
+      .action((input: string, o: { format: TraceFormat; out: string }) => {
+        const w = new BinTraceWriter(o.out);
+        try {
+          readTrace(input, o.format, (kind, address) => w.write(kind, address));
+        } finally {
+          w.close();
+        }
+        console.log(`${input}: ${w.count} accesses -> ${o.out}`);
+      });
+  },
+});

@@ -54,7 +54,8 @@ class LruShadow {
   /** Touches page; returns whether it was present. */
   touch(page: number): boolean {
     let slot = this.map.get(page);
-    const hit = slot >= 0;
+    // The map keeps entries of pages since dropped (PageMap never deletes): check the slot.
+    const hit = slot >= 0 && slot < this.used && this.page[slot] === page;
     if (hit) {
       if (slot === this.tail) return true;
       this.unlink(slot);
@@ -62,10 +63,13 @@ class LruShadow {
     else {
       slot = this.head;
       this.unlink(slot);
-      this.map.delete(this.page[slot]);
     }
     if (!hit) {
       this.page[slot] = page;
+      if (this.map.crowded) {
+        this.map.clear();
+        for (let i = 0; i < this.used; i++) if (i !== slot) this.map.set(this.page[i], i);
+      }
       this.map.set(page, slot);
     }
     this.prev[slot] = this.tail;

@@ -1,25 +1,31 @@
-// page number -> pcache line, as an open-addressing hash on typed arrays: the pcache lookup is
-// the hottest path of every LegoOS experiment, and a JS Map costs an object per entry. A probe
-// compares the page's low 32 bits; the high bits (pages go up to 2^52) are checked only on a
-// match. Linear probing with backward-shift deletion leaves no tombstones under eviction churn.
+// page number -> pcache line, as an open-addressing hash on one typed array: the pcache lookup is
+// the hottest path of every LegoOS experiment, and a JS Map costs an object per entry. A slot is
+// [low 32 bits of the page, high bits, line] in 16 bytes, so a probe touches one cache line;
+// the high bits (pages go up to 2^52) are compared only when the low ones match. Linear probing.
+// The pcache never deletes: an evicted page's entry goes stale (its line holds another page,
+// which the pcache checks), a later set() of the page overwrites it, and when entries fill half
+// the table the pcache rebuilds it from its lines. That is cheaper than deleting on every miss.
 
 const EMPTY = -1;
+const LO = 0;
+const HI = 1;
+const VAL = 2;
+const STRIDE = 4;
 
 export class PageMap {
-  private lo: Int32Array;
-  private hi: Int32Array;
-  /** The line, or -1 for an empty slot. */
-  private vals: Int32Array;
+  /** Per slot [lo, hi, line, unused]; line -1 marks an empty slot. */
+  private slots: Int32Array;
   private mask: number;
   private shift: number;
+  /** Occupied slots, fresh or stale. */
+  size = 0;
 
-  /** capacity: the most entries it will hold at once (the number of pcache lines). */
+  /** capacity: the most fresh entries it will hold at once (the number of pcache lines). */
   constructor(capacity: number) {
     let size = 16;
-    while (size < capacity * 2) size *= 2;
-    this.lo = new Int32Array(size);
-    this.hi = new Int32Array(size);
-    this.vals = new Int32Array(size).fill(EMPTY);
+    while (size < capacity * 4) size *= 2;
+    this.slots = new Int32Array(size * STRIDE);
+    for (let i = 0; i < size; i++) this.slots[i * STRIDE + VAL] = EMPTY;
     this.mask = size - 1;
     this.shift = 32 - Math.log2(size);
   }
@@ -30,48 +36,40 @@ export class PageMap {
 
   get(page: number): number {
     const lo = page | 0;
-    const vals = this.vals, los = this.lo, mask = this.mask;
+    const s = this.slots, mask = this.mask;
     for (let i = this.home(lo); ; i = (i + 1) & mask) {
-      const v = vals[i];
+      const j = i * STRIDE;
+      const v = s[j + VAL];
       if (v === EMPTY) return EMPTY;
-      if (los[i] === lo && this.hi[i] === highOf(page)) return v;
+      if (s[j + LO] === lo && s[j + HI] === highOf(page)) return v;
     }
   }
 
   set(page: number, line: number): void {
     const lo = page | 0;
-    const vals = this.vals, los = this.lo, mask = this.mask;
+    const s = this.slots, mask = this.mask;
     for (let i = this.home(lo); ; i = (i + 1) & mask) {
-      if (vals[i] === EMPTY || (los[i] === lo && this.hi[i] === highOf(page))) {
-        los[i] = lo;
-        this.hi[i] = highOf(page);
-        vals[i] = line;
+      const j = i * STRIDE;
+      const empty = s[j + VAL] === EMPTY;
+      if (empty || (s[j + LO] === lo && s[j + HI] === highOf(page))) {
+        if (empty) this.size++;
+        s[j + LO] = lo;
+        s[j + HI] = highOf(page);
+        s[j + VAL] = line;
         return;
       }
     }
   }
 
-  delete(page: number): void {
-    const lo = page | 0;
-    const vals = this.vals, los = this.lo, his = this.hi, mask = this.mask;
-    let i = this.home(lo);
-    for (;;) {
-      if (vals[i] === EMPTY) return;
-      if (los[i] === lo && his[i] === highOf(page)) break;
-      i = (i + 1) & mask;
-    }
-    // Shift later members of the probe run back into the hole, unless that would put one
-    // before its home slot.
-    for (let j = (i + 1) & mask; vals[j] !== EMPTY; j = (j + 1) & mask) {
-      const h = this.home(los[j]);
-      if (((j - h) & mask) >= ((j - i) & mask)) {
-        los[i] = los[j];
-        his[i] = his[j];
-        vals[i] = vals[j];
-        i = j;
-      }
-    }
-    vals[i] = EMPTY;
+  /** Whether stale entries have filled half the table: time to rebuild. */
+  get crowded(): boolean {
+    return this.size * 2 > this.mask + 1;
+  }
+
+  clear(): void {
+    const s = this.slots;
+    for (let j = VAL; j < s.length; j += STRIDE) s[j] = EMPTY;
+    this.size = 0;
   }
 }
 

@@ -29,6 +29,9 @@ export const NO_EVICTION = -2;
 export class Pcache {
   readonly nrSets: number;
   readonly ways: number;
+  private setMask: number;
+  /** log2(ways) when ways is a power of two: a line's set is line >> waysShift. */
+  private waysShift: number;
   readonly tag: Float64Array;
   readonly flags: Uint8Array;
   readonly refcount: Uint16Array;
@@ -49,6 +52,8 @@ export class Pcache {
   constructor(g: PcacheGeometry, readonly policy: Policy, private readonly random: () => number) {
     this.ways = g.ways;
     this.nrSets = Math.max(1, Math.floor(g.size / (g.lineSize * g.ways)));
+    this.setMask = (this.nrSets & (this.nrSets - 1)) === 0 ? this.nrSets - 1 : -1;
+    this.waysShift = (g.ways & (g.ways - 1)) === 0 ? Math.log2(g.ways) : -1;
     const lines = this.nrSets * this.ways;
     this.tag = new Float64Array(lines).fill(NONE);
     this.flags = new Uint8Array(lines);
@@ -69,16 +74,18 @@ export class Pcache {
   }
 
   setOf(page: number): number {
-    return page % this.nrSets;
+    // Pages are doubles; a float modulo is slow, so power-of-two set counts (the usual case)
+    // take the low bits, which page | 0 keeps exactly.
+    return this.setMask >= 0 ? (page | 0) & this.setMask : page < 2147483648 ? (page | 0) % this.nrSets : page % this.nrSets;
   }
 
   /** A hit on a valid line: marks it dirty on a write, young under lru. */
   lookup(page: number, write: boolean): boolean {
-    const line = this.map.get(page);
+    const line = this.lineOf(page);
     if (line < 0) return false;
     if (write) this.flags[line] |= PC_DIRTY;
     if (this.policy === 'lru') {
-      const s = (line / this.ways) | 0;
+      const s = this.setOfLine(line);
       if (this.tail[s] !== line) {
         this.unlink(s, line);
         this.append(s, line);
@@ -89,7 +96,13 @@ export class Pcache {
 
   /** Whether the page has a valid line (one still being filled does not count). */
   present(page: number): boolean {
-    return this.map.get(page) >= 0;
+    return this.lineOf(page) >= 0;
+  }
+
+  /** The valid line holding page, or -1; the map may point at a line since given to another page. */
+  private lineOf(page: number): number {
+    const line = this.map.get(page);
+    return line >= 0 && this.tag[line] === page && (this.flags[line] & PC_VALID) !== 0 ? line : -1;
   }
 
   /** pcache_alloc's fast path: a free line in the page's set, locked for filling, or -1. */
@@ -120,8 +133,7 @@ export class Pcache {
   reclaim(line: number): number {
     const page = this.tag[line];
     const dirty = (this.flags[line] & PC_DIRTY) !== 0;
-    const s = (line / this.ways) | 0;
-    this.map.delete(page);
+    const s = this.setOfLine(line);
     this.unlink(s, line);
     this.flags[line] = PC_LOCKED | PC_RECLAIM | (dirty ? PC_WRITEBACK : 0);
     this.evictedDirty = dirty;
@@ -136,7 +148,7 @@ export class Pcache {
 
   /** Gives a line back to its set's free lines (a fill another CPU won). */
   release(line: number): void {
-    const s = (line / this.ways) | 0;
+    const s = this.setOfLine(line);
     this.tag[line] = NONE;
     this.flags[line] = 0;
     this.refcount[line] = 0;
@@ -145,11 +157,17 @@ export class Pcache {
 
   /** A filled line goes on its set's list, visible to lookups. */
   install(line: number, page: number, dirty: boolean): void {
-    const s = (line / this.ways) | 0;
+    const s = this.setOfLine(line);
     this.tag[line] = page;
     this.flags[line] = PC_VALID | (dirty ? PC_DIRTY : 0);
+    if (this.map.crowded) this.rebuildMap();
     this.map.set(page, line);
     this.append(s, line);
+  }
+
+  private rebuildMap(): void {
+    this.map.clear();
+    for (let l = 0; l < this.tag.length; l++) if (this.flags[l] & PC_VALID) this.map.set(this.tag[l], l);
   }
 
   /** One access with no timing, for the cache alone (cachesim, benchmarks): write-allocate,
@@ -165,6 +183,10 @@ export class Pcache {
     }
     this.install(line, page, write);
     return evicted;
+  }
+
+  private setOfLine(line: number): number {
+    return this.waysShift >= 0 ? line >> this.waysShift : (line / this.ways) | 0;
   }
 
   private append(s: number, line: number): void {

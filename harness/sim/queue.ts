@@ -3,6 +3,9 @@
 // their own Float64Array (comparisons walk only that, so the heap's top levels stay in cache)
 // and each event's [seq, op, arg] in one 16-byte slot of an Int32Array (a move is one line).
 // seq is 32-bit: the Simulation's event budget stays below 2^31 pushes.
+// The event loop take()s the earliest event, runs it, then settle()s: most handlers schedule one
+// new event, and the first push() after a take() replaces the taken root and sinks it, one sift
+// instead of a pop's and a push's.
 
 const META = 4;
 const INITIAL_CAPACITY = 1024;
@@ -18,6 +21,7 @@ export class EventQueue {
   poppedTime = 0;
   poppedOp = 0;
   poppedArg = 0;
+  private taken = false;
 
   constructor(capacity = INITIAL_CAPACITY) {
     this.time = new Float64Array(capacity);
@@ -25,6 +29,11 @@ export class EventQueue {
   }
 
   push(time: number, op: number, arg: number): void {
+    if (this.taken) {
+      this.taken = false;
+      this.siftDown(time, this.seqNext++ | 0, op, arg, this.size);
+      return;
+    }
     if (this.size === this.time.length) this.grow();
     const s = this.seqNext++ | 0;
     const t = this.time, m = this.meta;
@@ -50,15 +59,32 @@ export class EventQueue {
 
   /** Removes the earliest event into poppedTime/poppedOp/poppedArg. Caller checks size > 0. */
   pop(): void {
-    const t = this.time, m = this.meta;
-    this.poppedTime = t[0];
+    this.take();
+    this.settle();
+  }
+
+  /** Reads the earliest event into popped*, leaving it in place until push() or settle(). */
+  take(): void {
+    const m = this.meta;
+    this.poppedTime = this.time[0];
     this.poppedOp = m[1];
     this.poppedArg = m[2];
+    this.taken = true;
+  }
+
+  /** Removes the taken event, unless a push() already took its place. */
+  settle(): void {
+    if (!this.taken) return;
+    this.taken = false;
     const n = --this.size;
     if (n === 0) return;
-    const lt = t[n], lj = n * META;
-    const ls = m[lj], lo = m[lj + 1], la = m[lj + 2];
-    // Sift the hole at the root down, then drop the former last event into it.
+    const lj = n * META;
+    this.siftDown(this.time[n], this.meta[lj], this.meta[lj + 1], this.meta[lj + 2], n);
+  }
+
+  /** Sinks the hole at the root through the first n events, then drops the given event into it. */
+  private siftDown(lt: number, ls: number, lo: number, la: number, n: number): void {
+    const t = this.time, m = this.meta;
     let i = 0;
     for (;;) {
       let c = 2 * i + 1;

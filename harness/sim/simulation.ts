@@ -163,11 +163,12 @@ export class Simulation {
       if (q.size === 0) return 'idle';
       if (q.peekTime() > timeNs) return 'time';
       if (this.events >= budget) return 'events';
-      q.pop();
+      q.take();
       this.now = q.poppedTime;
       this.events++;
       digest.addEvent(q.poppedTime, q.poppedOp, q.poppedArg);
       handlers[q.poppedOp](q.poppedArg);
+      q.settle();
     }
     return 'stopped';
   }

@@ -19,9 +19,9 @@ test('the committed JSON Schema is the one `faultsweep schema` prints', async ()
 });
 
 test('--dry-run lists the cells and the trial count and runs nothing', async () => {
-  const r = await faultsweep(['run', 'experiments/quickstart.yaml', '--dry-run', '--seeds', '3', '--where', 'workload.threads == 4']);
+  const r = await faultsweep(['run', 'experiments/remote-access.yaml', '--dry-run', '--seeds', '3', '--where', 'workload.threads == 4']);
   assert.equal(r.exitCode, 0, String(r.stderr));
-  assert.match(String(r.stdout), /2 cells x 3 seeds = 6 trials/);
+  assert.match(String(r.stdout), /3 cells x 3 seeds = 9 trials/);
   assert.match(String(r.stdout), /estimated run time: /);
 });
 
@@ -32,7 +32,7 @@ test('list shows the registered plug-ins and profiles', async () => {
 
 test('a gate that fails makes the run exit 1, with the summary still written', async () => {
   const out = join(tempDir('gate'), 'run');
-  const r = await faultsweep(['run', 'experiments/quickstart.yaml', '--seeds', '2', '--set', 'workload.accesses=300', '--set', 'gates=[{metric: accessesPerSec, min: 1e9}]', '--out', out]);
+  const r = await faultsweep(['run', 'experiments/remote-access.yaml', '--seeds', '2', '--set', 'workload.accesses=300', '--set', 'gates=[{metric: accessesPerSec, min: 1e9}]', '--out', out]);
   assert.equal(r.exitCode, 1, String(r.stderr));
   assert.match(String(r.stdout), /FAIL  accessesPerSec mean >= 1000000000: 0 of 4 cells pass/);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));

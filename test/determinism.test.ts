@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { canonicalTrials, faultsweep, tempDir } from './helpers.js';
+import { canonicalTrials, faultsweep, replayArgs, tempDir } from './helpers.js';
 
 test('--jobs 1 and --jobs 2 give the same trials.jsonl records', async () => {
   const base = tempDir('det');
-  const args = ['run', 'experiments/quickstart.yaml', '--seeds', '4', '--set', 'workload.accesses=1500', '--json'];
+  const args = ['run', 'experiments/remote-access.yaml', '--seeds', '4', '--set', 'workload.accesses=1500', '--json'];
   const one = await faultsweep([...args, '--jobs', '1', '--out', join(base, 'j1')]);
   const two = await faultsweep([...args, '--jobs', '2', '--out', join(base, 'j2')]);
   assert.equal(one.exitCode, 0, String(one.stderr));
@@ -23,9 +23,9 @@ test('--jobs 1 and --jobs 2 give the same trials.jsonl records', async () => {
 
 test('a replay reproduces the recorded digest, and a wrong digest is an error', async () => {
   const out = join(tempDir('replay'), 'run');
-  await faultsweep(['run', 'experiments/quickstart.yaml', '--seeds', '2', '--set', 'workload.accesses=500', '--out', out]);
+  await faultsweep(['run', 'experiments/remote-access.yaml', '--seeds', '2', '--set', 'workload.accesses=500', '--out', out]);
   const rec = JSON.parse(readFileSync(join(out, 'trials.jsonl'), 'utf8').split('\n')[0]) as { replay: string; digest: string };
-  const args = rec.replay.split(' ').slice(1).map((a) => a.replace(/^'|'$/g, ''));
+  const args = replayArgs(rec.replay);
   const ok = await faultsweep(args);
   assert.equal(ok.exitCode, 0, String(ok.stderr));
   assert.match(String(ok.stdout), new RegExp(`digest ${rec.digest}`));

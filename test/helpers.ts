@@ -27,3 +27,8 @@ export function canonicalTrials(text: string): string[] {
     })
     .sort();
 }
+
+/** The arguments of a recorded replay command ("faultsweep replay ..."), as a shell would split them. */
+export function replayArgs(command: string): string[] {
+  return (command.match(/'[^']*'|\S+/g) ?? []).slice(1).map((t) => (t.startsWith("'") ? t.slice(1, -1) : t));
+}

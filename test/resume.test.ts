@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { canonicalTrials, faultsweep, tempDir } from './helpers.js';
 
-const args = ['run', 'experiments/quickstart.yaml', '--seeds', '12', '--set', 'workload.accesses=3000', '--jobs', '1', '--json'];
+const args = ['run', 'experiments/remote-access.yaml', '--seeds', '12', '--set', 'workload.accesses=3000', '--jobs', '1', '--json'];
 const total = 4 * 12;
 
 function lines(file: string): number {

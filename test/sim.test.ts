@@ -139,3 +139,23 @@ test('the same seed gives the same digest; another seed another one', () => {
   assert.equal(run(5), run(5));
   assert.notEqual(run(5), run(6));
 });
+
+test("a timeout ends only the wait it was set for, not a later one", () => {
+  const sim = new Simulation(1, limits);
+  const quick = new Signal(sim, 'quick');
+  const box = new Store<string>(sim, 'box');
+  let first: unknown, second: unknown;
+  sim.spawn('w', (function* (): Body {
+    first = yield sim.within(1000, quick); // satisfied at 10, its timeout event still pending at 1000
+    second = yield box; // no timeout: must not be ended at 1000
+  })());
+  sim.spawn('f', (function* (): Body {
+    yield 10;
+    quick.fire(true);
+    yield 5000;
+    box.put('item');
+  })());
+  sim.run();
+  assert.equal(first, true);
+  assert.equal(second, 'item');
+});

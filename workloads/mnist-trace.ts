@@ -180,7 +180,7 @@ workloads.register({
     missLatencyMeanUs: 'us',
     missLatencyP99Us: 'us',
   },
-  headline: ['stepsPerSec', 'slowdown', 'missRatio'],
+  headline: ['stepsPerSec', 'remoteRequestsPerSec', 'slowdown'],
   start(sim: Simulation, sys: { processor: MemoryPath; kernel: { build: string } }, c: Config) {
     const L = layout(c);
     const mem = sys.processor;

@@ -127,6 +127,7 @@ export class Simulation {
 
   wake(p: Process, value: unknown): void {
     p.state = 'ready';
+    p.deadline = -1;
     p.value = value;
     p.waitingOn = null;
     this.queue.push(this.now, OP_RESUME, p.id);
@@ -213,10 +214,9 @@ export class Simulation {
       if (y.wait(p)) continue;
       p.state = 'waiting';
       p.waitingOn = y;
-      if (timeout >= 0) {
-        p.deadline = this.now + timeout;
-        this.queue.push(p.deadline, OP_TIMEOUT, p.id);
-      }
+      // A deadline belongs to one wait: a stale one must not end a later wait.
+      p.deadline = timeout >= 0 ? this.now + timeout : -1;
+      if (timeout >= 0) this.queue.push(p.deadline, OP_TIMEOUT, p.id);
       return;
     }
   }

@@ -22,7 +22,7 @@ export class SpinLock implements Waitable {
   }
 
   cancel(p: Process): void {
-    this.waiters.splice(this.waiters.indexOf(p), 1);
+    removeFrom(this.waiters, p);
   }
 
   release(): void {
@@ -70,7 +70,7 @@ export class Signal<T = unknown> implements Waitable {
   }
 
   cancel(p: Process): void {
-    this.waiters.splice(this.waiters.indexOf(p), 1);
+    removeFrom(this.waiters, p);
   }
 
   describe(): string {
@@ -110,10 +110,15 @@ export class Store<T> implements Waitable {
   }
 
   cancel(p: Process): void {
-    this.getters.splice(this.getters.indexOf(p), 1);
+    removeFrom(this.getters, p);
   }
 
   describe(): string {
     return `store ${this.name}`;
   }
+}
+
+function removeFrom(list: Process[], p: Process): void {
+  const i = list.indexOf(p);
+  if (i >= 0) list.splice(i, 1);
 }

@@ -1,11 +1,14 @@
 // The LegoOS memory node (managers/memory/): a pool of thpool workers serving P2M_PCACHE_MISS
-// and P2M_PCACHE_FLUSH. A worker runs the handler, posts the reply and polls its send CQ until
-// the completion arrives, so it is busy for the handler time plus the CQE delay. A miss on a
+// and P2M_PCACHE_FLUSH. A worker runs the handler and replies through FIT; a miss on a
 // file-backed page M has not read yet makes the worker itself send a synchronous M2S read to the
-// storage node and block until it returns (P -> M -> S).
-import type { Body, Simulation } from '../../harness/sim/simulation.js';
+// storage node and block until it returns (P -> M -> S); every 512 KB of P's ring the worker
+// acknowledges it (fit_ack_reply_callback). The watchdog wakes every 5 s and reports a worker
+// whose request has been in progress for 20*HZ or more, as the real one did.
+import type { Body, Co, Simulation } from '../../harness/sim/simulation.js';
 import { Signal, Store } from '../../harness/sim/sync.js';
-import type { Fit } from './fit.js';
+import { cpuContext, type CpuContext } from './cpu.js';
+import { callTrace, hex } from './console.js';
+import { NODE_M, NODE_P, NODE_S, type Fit } from './fit.js';
 import type { StorageNode } from './storage-node.js';
 
 export const P2M_PCACHE_MISS = 0x20000000;
@@ -14,6 +17,7 @@ export const P2M_PCACHE_FLUSH = 0x30000000;
 export interface Request {
   op: number;
   page: number;
+  bytes: number;
   replyBytes: number;
   reply: Signal<number>;
 }
@@ -21,10 +25,26 @@ export interface Request {
 export interface MemoryNodeConfig {
   workers: number;
   handlerTime: number;
-  sendCqeDelay: number;
+  ringAckBytes: number;
+  watchdogPeriod: number;
+  /** How long a request may take before the watchdog calls its worker stuck (20*HZ). */
+  stuckAfter: number;
+  release: string;
 }
 
 const HEADER_BYTES = 128;
+const ACK_BYTES = 64;
+const FIRST_WORKER_CPU = 10;
+const FIRST_WORKER_PID = 20;
+
+interface Worker {
+  ctx: CpuContext;
+  /** The request in progress and when it started, or null. */
+  busy: Request | null;
+  since: number;
+  /** Where it is spinning, for the watchdog's trace. */
+  where: string[];
+}
 
 export class MemoryNode {
   readonly inbox: Store<Request>;
@@ -32,37 +52,88 @@ export class MemoryNode {
   storageReads = 0;
   private fileRanges: [number, number][] = [];
   private loaded = new Set<number>();
+  private ringBytes = 0;
+  private workers: Worker[] = [];
 
   constructor(
     private readonly sim: Simulation,
     private readonly fit: Fit,
     private readonly storage: StorageNode,
-    private readonly lineSize: number,
-    cfg: MemoryNodeConfig,
-    deliverReply: (r: Request) => void,
+    private readonly cfg: MemoryNodeConfig,
+    private readonly deliverReply: (r: Request) => void,
   ) {
     this.inbox = new Store(sim, 'M inbox');
-    for (let w = 0; w < cfg.workers; w++) sim.spawn(`thpool-worker${w}`, this.worker(cfg, deliverReply), { daemon: true });
+    for (let w = 0; w < cfg.workers; w++) {
+      const worker: Worker = { ctx: cpuContext(FIRST_WORKER_CPU + w, FIRST_WORKER_PID + w, `thpool-worker${w}`, cfg.release), busy: null, since: 0, where: [] };
+      this.workers.push(worker);
+      sim.spawn(`thpool-worker${w}`, this.work(worker), { daemon: true });
+    }
+    sim.spawn('M watchdog', this.watchdog(), { daemon: true });
   }
 
   mapFile(first: number, count: number): void {
     this.fileRanges.push([first, first + count]);
   }
 
-  private *worker(cfg: MemoryNodeConfig, deliverReply: (r: Request) => void): Body {
+  private *work(w: Worker): Body {
+    const { cfg } = this;
     for (;;) {
       const req = (yield this.inbox) as Request;
+      w.busy = req;
+      w.since = this.sim.now;
+      this.ringBytes += req.bytes;
       yield cfg.handlerTime;
       if (req.op === P2M_PCACHE_MISS && this.needsStorage(req.page)) {
-        this.storageReads++;
-        const done = new Signal<number>(this.sim, `M2S read page ${req.page}`);
-        this.fit.send(HEADER_BYTES, () => this.storage.inbox.put({ page: req.page, reply: () => this.fit.send(this.lineSize, () => done.fire(this.sim.now)) }));
-        yield done;
-        this.loaded.add(req.page);
+        w.where = ['__storage_read', 'storage_read', 'storage_vma_fault', 'handle_lego_mm_fault', 'common_handle_p2m_miss', 'handle_p2m_pcache_miss', 'thpool_worker_func'];
+        if (!(yield* this.readStorage(w.ctx, req.page))) return;
       }
-      this.fit.send(req.replyBytes, () => deliverReply(req));
-      yield cfg.sendCqeDelay;
+      w.where = ['fit_send_reply_with_rdma_write_with_imm', 'ibapi_send_reply_imm', 'thpool_worker_func'];
+      if (!(yield* this.fit.send({ ctx: w.ctx, src: NODE_M, dst: NODE_P, bytes: req.replyBytes, kind: 'reply', deliver: () => this.deliverReply(req) }))) return this.timedOut();
+      if (this.ringBytes >= cfg.ringAckBytes) {
+        this.ringBytes -= cfg.ringAckBytes;
+        w.where = ['fit_send_message_with_rdma_write_with_imm_request', 'fit_ack_reply_callback', 'thpool_worker_func'];
+        if (!(yield* this.fit.send({ ctx: w.ctx, src: NODE_M, dst: NODE_P, bytes: ACK_BYTES, kind: 'ack', deliver: () => {}, ownCompletion: true }))) return this.timedOut();
+      }
+      w.busy = null;
+      w.where = [];
       this.served++;
+    }
+  }
+
+  /** M2S: the worker sends the read and blocks until the page comes back. */
+  private *readStorage(ctx: CpuContext, page: number): Co<boolean> {
+    this.storageReads++;
+    const done = new Signal<number>(this.sim, `M2S read page ${page}`);
+    const sent = yield* this.fit.send({ ctx, src: NODE_M, dst: NODE_S, bytes: HEADER_BYTES, kind: 'm2s', ownCompletion: true, deliver: () => this.storage.inbox.put({ page, reply: () => done.fire(this.sim.now) }) });
+    if (!sent) {
+      this.timedOut();
+      return false;
+    }
+    yield done;
+    this.loaded.add(page);
+    return true;
+  }
+
+  private timedOut(): void {
+    this.sim.fail({ outcome: 'error', class: 'cqe-timeout', signature: 'Fail to to get the CQE from send_cq after 20 seconds!' });
+  }
+
+  private *watchdog(): Body {
+    for (;;) {
+      yield this.cfg.watchdogPeriod;
+      for (const [i, w] of this.workers.entries()) {
+        if (!w.busy || this.sim.now - w.since < this.cfg.stuckAfter) continue;
+        this.sim.console.log(
+          [
+            `watchdog: worker[${i}] CPU${w.ctx.cpu} stucked`,
+            `watchdog:  common_header [op=${hex(w.busy.op)} src_nid:0]`,
+            `CPU: ${w.ctx.cpu} PID: ${w.ctx.pid} Comm: ${w.ctx.comm} ${w.ctx.release}`,
+            callTrace(['mlx4_ib_poll_cq', 'fit_internal_poll_sendcq', ...w.where, 'kthread', 'ret_from_fork']),
+          ].join('\n'),
+        );
+        this.sim.fail({ outcome: 'hang', class: 'worker-stuck', signature: `watchdog: worker stucked in ${w.where[0] ?? 'thpool_worker_func'} (op=${hex(w.busy.op)})` });
+        return;
+      }
     }
   }
 

@@ -8,15 +8,14 @@ import type { Body, Co, Simulation } from '../../harness/sim/simulation.js';
 import { Signal, Store } from '../../harness/sim/sync.js';
 import type { CpuContext } from './cpu.js';
 import { hex } from './console.js';
-import type { Fit } from './fit.js';
+import { NODE_M, NODE_P, type Fit } from './fit.js';
 import { P2M_PCACHE_FLUSH, P2M_PCACHE_MISS, type MemoryNode, type Request } from './memory-node.js';
 import type { Pcache } from './pcache.js';
 import type { VictimCache } from './victim.js';
 
 export interface ProcessorTiming {
-  /** Outstanding send WQEs P allows, and how long a request's send CQE takes to arrive. */
-  sendWqes: number;
-  requestCqeDelay: number;
+  /** How long P waits for a reply before the RPC fails (ibapi_send_reply_timeout). */
+  rpcTimeout: number;
   hitTime: number;
   faultTime: number;
   recvTime: number;
@@ -31,7 +30,6 @@ const ALLOC_RETRY_NS = 10_000;
 
 export class Processor {
   private recvQueue: Store<Request>;
-  private sendSlots: Store<number>;
   victim: VictimCache | undefined;
   misses = 0;
   hits = 0;
@@ -52,8 +50,6 @@ export class Processor {
   ) {
     this.recvQueue = new Store(sim, 'P recv queue');
     sim.spawn('recv-poll', this.recvPoll(), { daemon: true });
-    this.sendSlots = new Store(sim, 'P send WQEs');
-    for (let i = 0; i < timing.sendWqes; i++) this.sendSlots.put(i);
   }
 
   /** Pages [first, first+count) are file-backed: never zero-filled, fetched through M (and S). */
@@ -106,7 +102,7 @@ export class Processor {
       filled = true;
     }
     this.touched.add(page);
-    if (!filled) yield* this.rpc(P2M_PCACHE_MISS, page, HEADER_BYTES, timing.lineSize);
+    if (!filled && !(yield* this.rpc(ctx, P2M_PCACHE_MISS, page, HEADER_BYTES, timing.lineSize))) return;
     // Another CPU may have filled the same page meanwhile; the later fill gives its line back.
     if (pcache.present(page)) {
       pcache.release(line);
@@ -141,21 +137,27 @@ export class Processor {
     }
   }
 
-  *flush(_ctx: CpuContext, page: number): Co {
+  *flush(ctx: CpuContext, page: number): Co {
     this.flushes++;
-    yield* this.rpc(P2M_PCACHE_FLUSH, page, this.timing.lineSize, HEADER_BYTES);
+    yield* this.rpc(ctx, P2M_PCACHE_FLUSH, page, this.timing.lineSize, HEADER_BYTES);
   }
 
-  /** Posts the request, polls the send CQ for its completion while holding one of P's send
-   *  WQEs, then spins on the reply flag. */
-  private *rpc(op: number, page: number, bytes: number, replyBytes: number): Co {
+  /** Sends the request through FIT (P polls each send), then spins on the reply flag. False
+   *  when the RPC failed: the trial has ended with the error. */
+  private *rpc(ctx: CpuContext, op: number, page: number, bytes: number, replyBytes: number): Co<boolean> {
+    const { sim } = this;
     this.remoteRequests++;
-    const req: Request = { op, page, replyBytes, reply: new Signal(this.sim, `reply op=0x${op.toString(16)}`) };
-    const slot = (yield this.sendSlots) as number;
-    this.fit.send(bytes, () => this.memory.inbox.put(req));
-    yield this.timing.requestCqeDelay;
-    this.sendSlots.put(slot);
-    yield req.reply;
+    const req: Request = { op, page, bytes, replyBytes, reply: new Signal(sim, `reply op=${hex(op)}`) };
+    if (!(yield* this.fit.send({ ctx, src: NODE_P, dst: NODE_M, bytes, kind: 'request', deliver: () => this.memory.inbox.put(req) }))) {
+      sim.fail({ outcome: 'error', class: 'cqe-timeout', signature: 'Fail to to get the CQE from send_cq after 20 seconds!' });
+      return false;
+    }
+    if ((yield sim.within(this.timing.rpcTimeout, req.reply)) === false) {
+      sim.console.log(`${ctx.tag} ibapi_send_reply_timeout: op=${hex(op)} to node 1 timed out after ${this.timing.rpcTimeout / 1e9} s (-ETIMEDOUT)`);
+      sim.fail({ outcome: 'error', class: 'rpc-timeout', signature: 'ibapi_send_reply_timeout -ETIMEDOUT' });
+      return false;
+    }
+    return true;
   }
 }
 

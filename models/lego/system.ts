@@ -13,18 +13,30 @@ import { Processor } from './processor.js';
 import { StorageNode } from './storage-node.js';
 import { VictimCache } from './victim.js';
 
+/** A table of times by message size ("128 B: 4.63 us"), sorted by size. */
 const latencyTable = z.record(z.string(), duration()).transform((table, ctx) =>
-  Object.entries(table).map(([key, ns]) => {
-    const bytes = parseQuantity(key, 'size');
-    if (typeof bytes === 'string') ctx.addIssue({ code: 'custom', message: `rpcLatency key: ${bytes}`, path: [key] });
-    return { bytes: Number(bytes), ns };
-  }),
+  Object.entries(table)
+    .map(([key, ns]) => {
+      const bytes = parseQuantity(key, 'size');
+      if (typeof bytes === 'string') ctx.addIssue({ code: 'custom', message: `key: ${bytes}`, path: [key] });
+      return { bytes: Number(bytes), ns };
+    })
+    .sort((a, b) => a.bytes - b.bytes),
 );
 
 export const legoProfile = z.strictObject({
   cpus: z.int().positive(),
-  cpu: z.strictObject({ lockStep: duration() }),
-  nic: z.strictObject({ bandwidth: bandwidth(), rpcLatency: latencyTable, sendCqeDelay: duration(), requestCqeDelay: duration(), processorSendWqes: z.int().positive(), jitter: duration() }),
+  cpu: z.strictObject({ lockStep: duration(), hz: z.int().positive() }),
+  nic: z.strictObject({
+    bandwidth: bandwidth(),
+    rpcLatency: latencyTable,
+    cqeDelay: latencyTable,
+    jitter: duration(),
+    qps: z.int().positive(),
+    sendWqes: z.strictObject({ processor: z.int().positive(), memory: z.int().positive(), storage: z.int().positive() }),
+    pollCost: duration(),
+    ringAckEvery: size(),
+  }),
   pcache: z.strictObject({
     size: size(),
     lineSize: size(),
@@ -56,7 +68,18 @@ export const legoKernel = z.strictObject({
     })
     .prefault({}),
   victimNohitFix: z.boolean().default(true).meta({ description: 'false restores the pre-31-August-2018 victim fill path (the double free)' }),
+  fit: z
+    .strictObject({
+      polling: z.enum(['per-send', 'nowait']).default('per-send').meta({ description: "the memory node's send-CQ polling: per send, or CONFIG_FIT_NOWAIT batching (on by default in August 2018)" }),
+      pollTimeoutReturns: z.boolean().default(true).meta({ description: 'false restores the August 2018 per-send poll that only warned after 20 s and kept spinning' }),
+      rpcTimeout: duration().prefault('30 s'),
+    })
+    .prefault({}),
+  watchdogPeriod: duration().prefault('5 s').meta({ description: "the memory node's watchdog interval" }),
 });
+
+/** The watchdog calls a request stuck after 20*HZ jiffies: 20 s whatever HZ is. */
+const STUCK_AFTER_NS = 20e9;
 
 export type LegoProfile = z.output<typeof legoProfile>;
 export type LegoKernel = z.output<typeof legoKernel>;
@@ -76,18 +99,25 @@ systems.register({
   profile: legoProfile,
   kernel: legoKernel,
   build(sim: Simulation, profile: LegoProfile, kernel: LegoKernel): LegoSystem {
-    const fit = new Fit(sim, profile.nic.rpcLatency, profile.nic.jitter);
+    const { nic } = profile;
+    const fit = new Fit(sim, {
+      ...nic,
+      sendWqes: [nic.sendWqes.processor, nic.sendWqes.memory, nic.sendWqes.storage],
+      memoryPolling: kernel.fit.polling,
+      pollTimeoutReturns: kernel.fit.pollTimeoutReturns,
+    });
     const rng = sim.rng('pcache');
     const pcache = new Pcache(profile.pcache, kernel.pcache.policy, () => rng.random());
-    const storage = new StorageNode(sim, profile.storage.readTime);
+    const storage = new StorageNode(sim, fit, profile.storage.readTime, profile.pcache.lineSize, kernel.build);
     let processor: Processor | undefined;
-    const memory = new MemoryNode(sim, fit, storage, profile.pcache.lineSize, { ...profile.memory, sendCqeDelay: profile.nic.sendCqeDelay }, (r) => processor!.deliver(r));
-    processor = new Processor(sim, pcache, fit, memory, {
-      ...profile.pcache,
-      allocTimeout: kernel.pcache.allocTimeout,
-      sendWqes: profile.nic.processorSendWqes,
-      requestCqeDelay: profile.nic.requestCqeDelay,
-    });
+    const memory = new MemoryNode(
+      sim,
+      fit,
+      storage,
+      { ...profile.memory, ringAckBytes: nic.ringAckEvery, watchdogPeriod: kernel.watchdogPeriod, stuckAfter: STUCK_AFTER_NS, release: kernel.build },
+      (r) => processor!.deliver(r),
+    );
+    processor = new Processor(sim, pcache, fit, memory, { ...profile.pcache, allocTimeout: kernel.pcache.allocTimeout, rpcTimeout: kernel.fit.rpcTimeout });
     if (kernel.pcache.eviction === 'victim') {
       const p = processor;
       processor.victim = new VictimCache(

@@ -23,6 +23,8 @@ export interface MemoryPath {
   fault(ctx: CpuContext, page: number, write: boolean): Co;
   mapFile(first: number, count: number): void;
   mapResident(first: number, count: number): void;
+  /** The kernel's futex wake of n waiting threads, where the kernel models it. */
+  wakeUp?(ctx: CpuContext, n: number): Co;
 }
 
 export interface ThreadStats {
@@ -31,23 +33,25 @@ export interface ThreadStats {
   localNs: number;
 }
 
-/** A reusable barrier: the last thread to arrive releases the others. */
+/** A reusable barrier: the last thread to arrive wakes the others (a futex wake). */
 export class Barrier {
   /** How many times every party has met here. */
   rounds = 0;
   private arrived = 0;
   private gate: Signal;
-  constructor(private readonly sim: Simulation, private readonly parties: number) {
+  constructor(private readonly sim: Simulation, readonly parties: number) {
     this.gate = new Signal(sim, 'step barrier');
   }
+  /** The gate to wait at, or undefined for the last to arrive, who must release() the rest. */
   arrive(): Signal | undefined {
-    if (++this.arrived < this.parties) return this.gate;
+    return ++this.arrived < this.parties ? this.gate : undefined;
+  }
+  release(): void {
     const g = this.gate;
     this.arrived = 0;
     this.rounds++;
     this.gate = new Signal(this.sim, 'step barrier');
     g.fire(true);
-    return undefined;
   }
 }
 
@@ -59,8 +63,14 @@ export function* runStream(sim: Simulation, mem: MemoryPath, ctx: CpuContext, st
     if (a.barrier) {
       if (debt > 0) yield debt;
       debt = 0;
-      const wait = barrier?.arrive();
+      if (!barrier) continue;
+      const wait = barrier.arrive();
       if (wait) yield wait;
+      else {
+        if (mem.wakeUp) yield* mem.wakeUp(ctx, barrier.parties - 1);
+        if (sim.isStopped) return;
+        barrier.release();
+      }
       continue;
     }
     stats.accesses += a.repeat;

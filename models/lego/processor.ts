@@ -12,6 +12,7 @@ import { NODE_M, NODE_P, type Fit } from './fit.js';
 import { P2M_PCACHE_FLUSH, P2M_PCACHE_MISS, type MemoryNode, type Request } from './memory-node.js';
 import type { Pcache } from './pcache.js';
 import type { VictimCache } from './victim.js';
+import type { Scheduler } from './sched.js';
 
 export interface ProcessorTiming {
   /** How long P waits for a reply before the RPC fails (ibapi_send_reply_timeout). */
@@ -31,6 +32,7 @@ const ALLOC_RETRY_NS = 10_000;
 export class Processor {
   private recvQueue: Store<Request>;
   victim: VictimCache | undefined;
+  sched: Scheduler | undefined;
   misses = 0;
   hits = 0;
   flushes = 0;
@@ -76,6 +78,11 @@ export class Processor {
 
   get hitTime(): number {
     return this.timing.hitTime;
+  }
+
+  /** futex wake of n threads: try_to_wake_up for each, under this CPU's rq->lock. */
+  *wakeUp(ctx: CpuContext, n: number): Co {
+    if (this.sched) yield* this.sched.wakeUp(ctx, n);
   }
 
   /** A hit costs CPU time but no event: returns its nanoseconds, or -1 on a miss. */

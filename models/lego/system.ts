@@ -10,6 +10,7 @@ import { Fit } from './fit.js';
 import { MemoryNode } from './memory-node.js';
 import { Pcache } from './pcache.js';
 import { Processor } from './processor.js';
+import { Scheduler } from './sched.js';
 import { StorageNode } from './storage-node.js';
 import { VictimCache } from './victim.js';
 
@@ -26,7 +27,7 @@ const latencyTable = z.record(z.string(), duration()).transform((table, ctx) =>
 
 export const legoProfile = z.strictObject({
   cpus: z.int().positive(),
-  cpu: z.strictObject({ lockStep: duration(), hz: z.int().positive() }),
+  cpu: z.strictObject({ lockStep: duration(), hz: z.int().positive(), wakeupTime: duration(), tickTime: duration() }),
   nic: z.strictObject({
     bandwidth: bandwidth(),
     rpcLatency: latencyTable,
@@ -75,6 +76,7 @@ export const legoKernel = z.strictObject({
       rpcTimeout: duration().prefault('30 s'),
     })
     .prefault({}),
+  piLockIrqsaveFix: z.boolean().default(true).meta({ description: 'false restores the pre-30-August-2018 wake-up path that took rq->lock with interrupts on' }),
   watchdogPeriod: duration().prefault('5 s').meta({ description: "the memory node's watchdog interval" }),
 });
 
@@ -118,6 +120,7 @@ systems.register({
       (r) => processor!.deliver(r),
     );
     processor = new Processor(sim, pcache, fit, memory, { ...profile.pcache, allocTimeout: kernel.pcache.allocTimeout, rpcTimeout: kernel.fit.rpcTimeout });
+    processor.sched = new Scheduler(sim, { cpus: profile.cpus, ...profile.cpu, piLockIrqsaveFix: kernel.piLockIrqsaveFix });
     if (kernel.pcache.eviction === 'victim') {
       const p = processor;
       processor.victim = new VictimCache(

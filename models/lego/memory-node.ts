@@ -1,5 +1,6 @@
-// The LegoOS memory node (managers/memory/): a pool of thpool workers serving P2M_PCACHE_MISS
-// and P2M_PCACHE_FLUSH. A worker runs the handler and replies through FIT; a miss on a
+// The LegoOS memory node (managers/memory/): its pinned receive polling thread hands each
+// message to a thpool worker, round robin, and the workers serve P2M_PCACHE_MISS and
+// P2M_PCACHE_FLUSH. A worker runs the handler and replies through FIT; a miss on a
 // file-backed page M has not read yet makes the worker itself send a synchronous M2S read to the
 // storage node and block until it returns (P -> M -> S); every 512 KB of P's ring the worker
 // acknowledges it (fit_ack_reply_callback). The watchdog wakes every 5 s and reports a worker
@@ -24,6 +25,7 @@ export interface Request {
 
 export interface MemoryNodeConfig {
   workers: number;
+  recvTime: number;
   handlerTime: number;
   ringAckBytes: number;
   watchdogPeriod: number;
@@ -39,6 +41,7 @@ const FIRST_WORKER_PID = 20;
 
 interface Worker {
   ctx: CpuContext;
+  queue: Store<Request>;
   /** The request in progress and when it started, or null. */
   busy: Request | null;
   since: number;
@@ -62,13 +65,22 @@ export class MemoryNode {
     private readonly cfg: MemoryNodeConfig,
     private readonly deliverReply: (r: Request) => void,
   ) {
-    this.inbox = new Store(sim, 'M inbox');
+    this.inbox = new Store(sim, 'M receive CQ');
     for (let w = 0; w < cfg.workers; w++) {
-      const worker: Worker = { ctx: cpuContext(FIRST_WORKER_CPU + w, FIRST_WORKER_PID + w, `thpool-worker${w}`, cfg.release), busy: null, since: 0, where: [] };
+      const worker: Worker = { ctx: cpuContext(FIRST_WORKER_CPU + w, FIRST_WORKER_PID + w, `thpool-worker${w}`, cfg.release), queue: new Store(sim, `thpool-worker${w} queue`), busy: null, since: 0, where: [] };
       this.workers.push(worker);
       sim.spawn(`thpool-worker${w}`, this.work(worker), { daemon: true });
     }
+    sim.spawn('M recv-poll', this.recvPoll(), { daemon: true });
     sim.spawn('M watchdog', this.watchdog(), { daemon: true });
+  }
+
+  private *recvPoll(): Body {
+    for (let next = 0; ; next = (next + 1) % this.workers.length) {
+      const req = (yield this.inbox) as Request;
+      yield this.cfg.recvTime;
+      this.workers[next].queue.put(req);
+    }
   }
 
   mapFile(first: number, count: number): void {
@@ -78,7 +90,7 @@ export class MemoryNode {
   private *work(w: Worker): Body {
     const { cfg } = this;
     for (;;) {
-      const req = (yield this.inbox) as Request;
+      const req = (yield w.queue) as Request;
       w.busy = req;
       w.since = this.sim.now;
       this.ringBytes += req.bytes;

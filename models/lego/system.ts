@@ -48,7 +48,7 @@ export const legoProfile = z.strictObject({
     copyTime: duration(),
     zeroFillTime: duration(),
   }),
-  memory: z.strictObject({ workers: z.int().positive(), handlerTime: duration() }),
+  memory: z.strictObject({ workers: z.int().positive(), handlerTime: duration(), recvTime: duration() }),
   storage: z.strictObject({ readTime: duration() }),
   victim: z.strictObject({ flushCpu: z.int().nonnegative() }),
 });

@@ -2,7 +2,7 @@
 // pre-fix fill path, and never from the fixed one (experiments/victim-double-free.yaml).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { faultsweep } from './helpers.js';
+import { faultsweep, replayArgs } from './helpers.js';
 
 interface CellSummary {
   params: Record<string, unknown>;
@@ -23,4 +23,14 @@ test('victimNohitFix false crashes with the seed signature in a measurable fract
   for (const f of buggy.failures) assert.match(f.signature, /^PCACHE_BUG_ON_VICTIM\(/);
   assert.equal(fixed.trials, 200);
   assert.equal(fixed.outcomes.ok, 200, JSON.stringify(fixed.failures));
+});
+
+test('a flush thread stuck on a lost CQE starves victim allocation: Abort victim alloc after 20 s, with the dump', async () => {
+  const r = await faultsweep(['run', 'experiments/victim-starvation.yaml', '--json', '--out', `${process.env.TMPDIR ?? '/tmp'}/faultsweep-starve-${process.pid}`]);
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  const [cell] = JSON.parse(String(r.stdout)).cells as { failures: { signature: string; replay: string }[] }[];
+  const starved = cell.failures.find((f) => f.signature === 'Abort victim alloc');
+  assert.ok(starved, JSON.stringify(cell.failures));
+  const replay = await faultsweep(replayArgs(starved.replay));
+  assert.match(String(replay.stdout), /\[\s+20\.\d+\] CPU\d+ PID\d+ Abort victim alloc \(20000ms\) nr_usable_victims: 2\. From pset_idx:\d+ nr_lru:\d+ fault_uva: 0x[0-9a-f]+\n.*Start Dump Victim Cache \[0\] total: 2\n.*victim\[0\]:ffffffff810c2880 refcount:\d+ nr_fill:\d+ max_fill:\d+ locked:0 flags:\(0x[0-9a-f]+\)\([a-z|]*waitflush/);
 });

@@ -1,0 +1,45 @@
+// XPMEM's API on a partitioned UV: every errno row of the table in xpmem-uv.md as call sequences
+// (test/fixtures/xpmem/errno.yaml), and a sequence that does not get what it expects fails.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { faultsweep, replayArgs, tempDir } from './helpers.js';
+
+interface CellSummary {
+  params: Record<string, unknown>;
+  outcomes: Record<string, number>;
+  failures: { signature: string; replay: string }[];
+}
+
+const errnoFile = 'test/fixtures/xpmem/errno.yaml';
+
+test('at least 30 xpmem-script sequences covering every errno pass', async () => {
+  const r = await faultsweep(['run', errnoFile, '--json', '--out', `${tempDir('xpmem')}/run`]);
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  const cells = JSON.parse(String(r.stdout)).cells as CellSummary[];
+  assert.ok(cells.length >= 30, `${cells.length} sequences`);
+  const failed = cells.filter((c) => c.outcomes.ok !== 1).map((c) => `${c.params.sequence}: ${c.failures[0]?.signature}`);
+  assert.deepEqual(failed, []);
+  const expected = new Set(cells.flatMap((c) => (c.params['workload.script'] as { expect?: string }[]).map((s) => s.expect ?? 'ok')));
+  assert.deepEqual([...expected].sort(), ['EACCES', 'EBUSY', 'EFAULT', 'EINVAL', 'ENOENT', 'SIGBUS', 'ok']);
+  console.log(`${cells.length} sequences pass, expecting ${[...expected].sort().join(', ')}`);
+});
+
+test('a step that does not give what it expects fails the trial, naming the step', async () => {
+  const script = '[{rank: 0, call: make, vaddr: 0x10000, size: 65536, as: s}, {rank: 0, call: remove, segid: $s}, {rank: 0, call: remove, segid: $s}]';
+  const r = await faultsweep(['run', errnoFile, '--json', '--set', 'sweep={}', '--set', 'zip=[]', '--set', `workload.script=${script}`, '--out', `${tempDir('xpmem-bad')}/run`]);
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  const [cell] = JSON.parse(String(r.stdout)).cells as CellSummary[];
+  assert.equal(cell.outcomes.error, 1);
+  assert.equal(cell.failures[0].signature, 'step 3 (remove by rank 0): expected ok, got ENOENT');
+  // The console prints ids in hex with the partition in bits 48 and up.
+  const replay = await faultsweep(replayArgs(cell.failures[0].replay));
+  assert.match(String(replay.stdout), /rank 0 \(tgid 1000\) make -> 0x1000003e8/);
+});
+
+test('a get from another partition carries that partition in its apid', async () => {
+  const script = '[{rank: 0, call: make, vaddr: 0x10000, size: 65536, as: s}, {rank: 1, call: get, segid: $s, as: a}, {rank: 1, call: release, apid: $a, expect: EINVAL}]';
+  const r = await faultsweep(['run', errnoFile, '--json', '--set', 'sweep={}', '--set', 'zip=[]', '--set', `workload.script=${script}`, '--out', `${tempDir('xpmem-ids')}/run`]);
+  const [cell] = JSON.parse(String(r.stdout)).cells as CellSummary[];
+  const replay = await faultsweep(replayArgs(cell.failures[0].replay));
+  assert.match(String(replay.stdout), /rank 1 \(tgid 1001\) get -> 0x10001000003e9/);
+});

@@ -1,0 +1,133 @@
+// XPMEM calls by rank, written in YAML with the result each must give, so the negative cases of
+// the XPMEM test suites and any user's reproducer need no code:
+//   - {rank: 0, call: make, size: MAXADDR, as: seg0}
+//   - {rank: 1, call: get, segid: $seg0, flags: RDWR, as: ap}
+//   - {rank: 1, call: attach, apid: $ap, size: 4096, as: att}
+//   - {rank: 0, call: remove, segid: $seg0}
+//   - {rank: 1, call: touch, addr: $att, expect: SIGBUS}
+// `as` names a call's result; `$name` (or `$name+4096`) uses it. A step whose result differs
+// from `expect` (default ok) fails the trial with a message naming the step.
+import * as z from 'zod';
+import { workloads } from '../harness/registry.js';
+import type { Body, Simulation } from '../harness/sim/simulation.js';
+import { parseQuantity } from '../harness/experiment/units.js';
+import type { Placement, UvMachine } from '../models/uv/machine.js';
+import { XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDONLY, XPMEM_RDWR, type Result, type ThreadGroup } from '../models/uv/xpmem.js';
+
+const value = z.union([z.int(), z.string()]).meta({ description: 'a number, "0x..." hex, "4 KiB", or $name / $name+N' });
+const step = {
+  rank: z.int().nonnegative(),
+  expect: z.enum(['ok', 'EINVAL', 'ENOENT', 'EACCES', 'EBUSY', 'EFAULT', 'SIGBUS']).default('ok'),
+  as: z.string().optional(),
+  repeat: z.int().positive().default(1).meta({ description: 'run the call this many times, each expecting the same' }),
+};
+const stepSchema = z.discriminatedUnion('call', [
+  z.strictObject({ ...step, call: z.literal('make'), vaddr: value.default(0), size: value, permitType: z.int().default(XPMEM_PERMIT_MODE), mode: z.int().default(0o600) }),
+  z.strictObject({ ...step, call: z.literal('remove'), segid: value }),
+  z.strictObject({ ...step, call: z.literal('get'), segid: value, flags: z.union([z.enum(['RDONLY', 'RDWR', 'RDONLY|RDWR']), z.int()]).default('RDWR'), permitType: z.int().default(XPMEM_PERMIT_MODE), permitValue: z.unknown().optional() }),
+  z.strictObject({ ...step, call: z.literal('release'), apid: value }),
+  z.strictObject({ ...step, call: z.literal('attach'), apid: value, offset: value.default(0), size: value, vaddr: value.default(0) }),
+  z.strictObject({ ...step, call: z.literal('detach'), vaddr: value }),
+  z.strictObject({ ...step, call: z.literal('touch'), addr: value }),
+  z.strictObject({ ...step, call: z.literal('pin'), addr: value }),
+  z.strictObject({ ...step, call: z.literal('exit') }),
+  z.strictObject({ ...step, call: z.literal('fork'), child: z.int().nonnegative() }),
+  z.strictObject({ ...step, call: z.literal('mmap'), vaddr: value, size: value }),
+  z.strictObject({ ...step, call: z.literal('xpc'), partition: z.int().nonnegative(), up: z.boolean() }),
+  z.strictObject({ ...step, call: z.literal('setuid'), uid: z.int().nonnegative(), gid: z.int().nonnegative().optional() }),
+]);
+
+const config = z.strictObject({
+  ranks: z.int().positive().default(2),
+  placement: z.enum(['block', 'round-robin']).default('block'),
+  callTime: z.int().positive().default(1000).meta({ description: 'simulated nanoseconds a call takes' }),
+  script: z.array(stepSchema).min(1),
+});
+
+type Config = z.output<typeof config>;
+type Step = z.output<typeof stepSchema>;
+
+const FIRST_TGID = 1000;
+const FLAGS: Record<string, number> = { RDONLY: XPMEM_RDONLY, RDWR: XPMEM_RDWR, 'RDONLY|RDWR': XPMEM_RDONLY | XPMEM_RDWR };
+
+workloads.register({
+  kind: 'xpmem-script',
+  description: 'XPMEM calls by rank with the result each must give (the XPMEM test suites, reproducers)',
+  systems: ['uv'],
+  config,
+  units: { calls: 'calls' },
+  headline: ['calls'],
+  start(sim: Simulation, uv: UvMachine, c: Config) {
+    const x = uv.xpmem;
+    const names = new Map<string, bigint>();
+    const tgs = new Map<number, ThreadGroup>();
+    for (let r = 0; r < c.ranks; r++) tgs.set(r, x.open(FIRST_TGID + r, uv.partitionOf(r, c.ranks, c.placement as Placement)));
+    let calls = 0;
+
+    /** A script value as a bigint: numbers, hex, sizes with units, $name+N. */
+    const resolve = (v: number | string, i: number): bigint => {
+      if (typeof v === 'number') return BigInt(v);
+      if (v === 'MAXADDR') return XPMEM_MAXADDR_SIZE;
+      const ref = /^\$(\w+)(?:\+(\d+))?$/.exec(v);
+      if (ref) {
+        const base = names.get(ref[1]);
+        if (base === undefined) throw new Error(`step ${i + 1}: no earlier step saved '${ref[1]}'`);
+        return base + BigInt(ref[2] ?? 0);
+      }
+      if (/^-?0x[0-9a-f]+$/i.test(v)) return BigInt(v);
+      const q = parseQuantity(v, 'size');
+      if (typeof q === 'string') throw new Error(`step ${i + 1}: ${JSON.stringify(v)}: ${q}`);
+      return BigInt(q);
+    };
+    const num = (v: number | string, i: number) => Number(resolve(v, i));
+
+    const call = (s: Step, tg: ThreadGroup, i: number): Result => {
+      switch (s.call) {
+        case 'make': return x.make(tg, num(s.vaddr, i), resolve(s.size, i), s.permitType, s.mode);
+        case 'remove': return x.remove(tg, resolve(s.segid, i));
+        case 'get': return x.get(tg, resolve(s.segid, i), typeof s.flags === 'number' ? s.flags : FLAGS[s.flags], s.permitType, s.permitValue);
+        case 'release': return x.release(tg, resolve(s.apid, i));
+        case 'attach': return x.attach(tg, resolve(s.apid, i), num(s.offset, i), num(s.size, i), num(s.vaddr, i));
+        case 'detach': return x.detach(tg, num(s.vaddr, i));
+        case 'touch': return x.touch(tg, num(s.addr, i));
+        case 'pin': return x.pin(tg, num(s.addr, i));
+        case 'exit': x.exit(tg); return { ok: 0n };
+        case 'fork': tgs.set(s.child, x.fork(tg, FIRST_TGID + s.child)); return { ok: BigInt(FIRST_TGID + s.child) };
+        case 'mmap': x.mmap(tg, num(s.vaddr, i), num(s.size, i)); return { ok: resolve(s.vaddr, i) };
+        case 'xpc': uv.setXpc(s.partition, s.up); return { ok: 0n };
+        case 'setuid': tg.uid = s.uid; tg.gid = s.gid ?? tg.gid; return { ok: 0n };
+      }
+    };
+
+    sim.spawn('xpmem-script', (function* (): Body {
+      for (const [i, s] of c.script.entries()) {
+        yield c.callTime;
+        const tg = tgs.get(s.rank);
+        if (!tg) {
+          sim.fail({ outcome: 'error', class: 'script', signature: `step ${i + 1}: rank ${s.rank} does not exist (ranks: ${c.ranks})` });
+          return;
+        }
+        for (let k = 0; k < s.repeat; k++) {
+          let r: Result;
+          try {
+            r = call(s, tg, i);
+          } catch (e) {
+            sim.fail({ outcome: 'error', class: 'script', signature: (e as Error).message });
+            return;
+          }
+          calls++;
+          const got = 'errno' in r ? r.errno : 'ok';
+          const shown = 'ok' in r ? `0x${r.ok.toString(16)}` : r.errno;
+          if (s.repeat === 1) sim.console.log(`rank ${s.rank} (tgid ${tg.tgid}) ${s.call} -> ${shown}`);
+          if (got !== s.expect) {
+            sim.fail({ outcome: 'error', class: 'script', signature: `step ${i + 1} (${s.call} by rank ${s.rank}): expected ${s.expect}, got ${shown}` });
+            return;
+          }
+          if (s.as && 'ok' in r) names.set(s.as, r.ok);
+        }
+      }
+      sim.finish();
+    })());
+    return { metrics: () => ({ calls }) };
+  },
+});

@@ -43,3 +43,14 @@ test('a get from another partition carries that partition in its apid', async ()
   const replay = await faultsweep(replayArgs(cell.failures[0].replay));
   assert.match(String(replay.stdout), /rank 1 \(tgid 1001\) get -> 0x10001000003e9/);
 });
+
+test('kernel.xpmemMaxaddrClamp false lets a whole-address-space segment reach GRU space (1 << 48)', async () => {
+  const script = '[{rank: 0, call: make, size: MAXADDR, as: s}, {rank: 1, call: get, segid: $s, as: a}, {rank: 1, call: attach, apid: $a, offset: 0x1000000000000, size: 4096}]';
+  const run = async (clamp: boolean) => {
+    const r = await faultsweep(['run', errnoFile, '--json', '--set', 'sweep={}', '--set', 'zip=[]', '--set', `workload.script=${script}`, '--set', `kernel.xpmemMaxaddrClamp=${clamp}`, '--out', `${tempDir('xpmem-clamp')}/run`]);
+    return (JSON.parse(String(r.stdout)).cells as CellSummary[])[0];
+  };
+  assert.equal((await run(false)).outcomes.ok, 1);
+  const clamped = await run(true);
+  assert.equal(clamped.failures[0].signature, 'step 3 (attach by rank 1): expected ok, got EINVAL');
+});

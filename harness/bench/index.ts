@@ -1,6 +1,7 @@
 // The benchmark registry and its runner: each benchmark is timed by tinybench and reports
 // ops/s in its own unit (events, accesses, trials), so speed claims are measured, not asserted.
 import { Bench } from 'tinybench';
+import { InputError } from '../errors.js';
 
 export interface Benchmark {
   name: string;
@@ -34,8 +35,8 @@ export function registerBench(name: string, make: () => Benchmark): void {
 }
 
 export async function runBenches(names: string[], timeMs: number, progress: (line: string) => void): Promise<Record<string, BenchResult>> {
+  // The hold benchmarks register themselves on import; a static import would be a cycle.
   await import('./hold.js');
-  const { InputError } = await import('../errors.js');
   const unknown = names.filter((n) => !benches.has(n));
   if (unknown.length) throw new InputError(`bench: no benchmark ${unknown.join(', ')} (known: ${[...benches.keys()].join(', ')})`);
   const out: Record<string, BenchResult> = {};

@@ -11,15 +11,20 @@ math.import({
 // Compute rates are written "16 GFLOP/s".
 math.createUnit('FLOP', { prefixes: 'short', aliases: ['flop'] });
 
+/** Sets root.a.b.c = value for path [a, b, c], making the objects on the way. */
+export function setPath(root: Record<string, unknown>, path: string[], value: unknown): void {
+  let node: Record<string, unknown> = root;
+  for (const k of path.slice(0, -1)) {
+    if (node[k] === null || typeof node[k] !== 'object') node[k] = {};
+    node = node[k] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]] = value;
+}
+
 /** Parameters keyed by dotted axis names, as nested objects mathjs can walk (`workload.threads`). */
 export function paramScope(params: Record<string, unknown>): Record<string, unknown> {
   const scope: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(params)) {
-    const parts = k.split('.');
-    let node = scope;
-    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
-    node[parts[parts.length - 1]] = v;
-  }
+  for (const [k, v] of Object.entries(params)) setPath(scope, k.split('.'), v);
   return scope;
 }
 

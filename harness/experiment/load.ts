@@ -8,7 +8,7 @@ import type * as z from 'zod';
 import { InputError } from '../errors.js';
 import { systems, workloads } from '../registry.js';
 import type { Limits } from '../sim/simulation.js';
-import { holds, math } from './expr.js';
+import { holds, math, setPath } from './expr.js';
 import { loadProfile, profileError, profileNames } from './profiles.js';
 import { cellSchema, experimentSchema, limitsSchema, type Compare, type ExperimentInput, type Gate } from './schema.js';
 import { unknownKeyHint, YamlSource, type Path } from './source.js';
@@ -84,15 +84,6 @@ function applySet(raw: Record<string, unknown>, assignment: string): void {
   const eq = assignment.indexOf('=');
   if (eq <= 0) throw new InputError(`--set ${assignment}: expected KEY=VALUE, e.g. --set workload.threads=4`);
   setPath(raw, assignment.slice(0, eq).split('.'), parseYamlScalar(assignment.slice(eq + 1)));
-}
-
-function setPath(root: Record<string, unknown>, path: string[], value: unknown): void {
-  let node: Record<string, unknown> = root;
-  for (const k of path.slice(0, -1)) {
-    if (node[k] === null || typeof node[k] !== 'object') node[k] = {};
-    node = node[k] as Record<string, unknown>;
-  }
-  node[path[path.length - 1]] = value;
 }
 
 /** The sweep's axes crossed (zip groups advance together), minus exclude and where. */

@@ -1,15 +1,10 @@
-// Trace digest: two independent 32-bit FNV-1a lanes folded over every dispatched event
+// Trace digest: two independent 32-bit multiplicative (FNV-style) lanes folded over every event
 // (time, opcode, argument). Cheap enough for the event loop; 64 bits are plenty to tell two
 // traces apart.
 
 export class TraceDigest {
   private a = 0x811c9dc5 | 0;
   private b = 0x01000193 ^ 0x5bd1e995;
-
-  add(word: number): void {
-    this.a = Math.imul(this.a ^ word, 0x01000193);
-    this.b = Math.imul(this.b ^ word, 0x5bd1e995) ^ (this.b >>> 13);
-  }
 
   /** Two words an event: the time's low 32 bits (two traces that differ only above 4.3 s of
    *  each other would also differ below), and the opcode folded into the argument. */

@@ -35,8 +35,4 @@ export class Rng {
     const d = Math.round(-Math.log(1 - this.random32()) * meanNs);
     return d > 0 ? d : 1;
   }
-
-  bernoulli(p: number): boolean {
-    return p > 0 && this.random() < p;
-  }
 }

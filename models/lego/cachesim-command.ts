@@ -40,7 +40,7 @@ commands.register({
         const t0 = performance.now();
         readTrace(o.trace, o.format, sim.access);
         const seconds = (performance.now() - t0) / 1000;
-        const r = { ...sim.result, seconds, accessesPerSec: r0(sim.result.accesses / seconds) };
+        const r = { ...sim.result, seconds, accessesPerSec: Math.round(sim.result.accesses / seconds) };
         if (o.json) return console.log(JSON.stringify(r, null, 1));
         const pct = (n: number) => (r.accesses ? `${((100 * n) / r.accesses).toFixed(2)}%` : '-');
         console.log(`${o.trace}: ${r.lines} lines of ${o.line} B in ${r.sets} sets x ${o.ways} ways, ${o.policy}${o.victim ? `, victim cache of ${o.victim}` : ''}`);
@@ -62,7 +62,3 @@ commands.register({
       });
   },
 });
-
-function r0(n: number): number {
-  return Math.round(n);
-}

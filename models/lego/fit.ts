@@ -65,7 +65,7 @@ class FitNode {
   nrSendReply = 0;
   bytesTx = 0;
   bytesRx = 0;
-  constructor(sim: Simulation, readonly id: number, wqes: number, readonly polling: Polling) {
+  constructor(sim: Simulation, id: number, wqes: number, readonly polling: Polling) {
     this.wqes = new Store(sim, `${NODE_NAMES[id]} send WQEs`);
     for (let i = 0; i < wqes; i++) this.wqes.put(i);
     this.arrival = new Signal(sim, `${NODE_NAMES[id]} send CQ`);
@@ -89,7 +89,6 @@ export class Fit {
   private rng: Rng;
   /** Set by a fault: whether to lose this completion. */
   dropCqe: ((c: Completion) => boolean) | undefined;
-  nrMessages = 0;
 
   constructor(private readonly sim: Simulation, private readonly cfg: FitConfig) {
     this.rng = sim.rng('fit');
@@ -105,7 +104,6 @@ export class Fit {
     const connection = this.nextQp.get(pair) ?? 0;
     this.nextQp.set(pair, (connection + 1) % cfg.qps);
     const index = node.posted++;
-    this.nrMessages++;
     node.bytesTx += o.bytes;
     if (o.kind === 'reply') node.nrSendReply++;
     const dst = this.nodes[o.dst];
@@ -115,11 +113,11 @@ export class Fit {
       o.deliver();
     });
     const own = node.polling === 'per-send' || o.ownCompletion === true;
-    const cqe = new Signal(sim, `CQE of ${NODE_NAMES[o.src]} WQE ${index} on connection ${connection}`);
+    const cqe = own ? new Signal(sim, `CQE of ${NODE_NAMES[o.src]} WQE ${index} on connection ${connection}`) : undefined;
     const lost = this.dropCqe?.({ node: o.src, connection, index, kind: o.kind }) ?? false;
     if (!lost) {
       sim.after(interpolate(cfg.cqeDelay, o.bytes) + jitter, () => {
-        if (own) cqe.fire(true);
+        if (cqe) cqe.fire(true);
         else {
           node.arrived++;
           const a = node.arrival;
@@ -128,7 +126,7 @@ export class Fit {
         }
       });
     }
-    if (own) {
+    if (cqe) {
       const timeout = node.polling === 'per-send' ? POLL_TIMEOUT_NS : Infinity;
       const arrived = Number.isFinite(timeout) ? yield sim.within(timeout, cqe) : yield cqe;
       if (arrived === false) {
@@ -171,6 +169,11 @@ export class Fit {
     this.sim.console.log(['IB Stats:', `    nr_ib_send_reply: ${pad(node.nrSendReply)}`, `    nr_bytes_tx: ${pad(node.bytesTx)}`, `    nr_bytes_rx: ${pad(node.bytesRx)}`, '------------[ cut here ]------------'].join('\n'));
     this.sim.console.log(kernelWarning(ctx, 'net/lego/fit_internal.c:1108', 'fit_internal_poll_sendcq', ['fit_internal_poll_sendcq', 'fit_send_message_with_rdma_write_with_imm_request']));
   }
+}
+
+/** What a poll that gave up (-ETIMEDOUT) does to the trial: the caller reports it as an error. */
+export function failLostCqe(sim: Simulation): void {
+  sim.fail({ outcome: 'error', class: 'cqe-timeout', signature: 'Fail to to get the CQE from send_cq after 20 seconds!' });
 }
 
 /** Linear interpolation in a table by message size, clamped below, extrapolated above. */

@@ -9,7 +9,8 @@ import type { Body, Co, Simulation } from '../../harness/sim/simulation.js';
 import { Signal, Store } from '../../harness/sim/sync.js';
 import { cpuContext, type CpuContext } from './cpu.js';
 import { callTrace, hex } from './console.js';
-import { NODE_M, NODE_P, NODE_S, type Fit } from './fit.js';
+import { failLostCqe, NODE_M, NODE_P, NODE_S, type Fit } from './fit.js';
+import { PageRanges } from './page-ranges.js';
 import type { StorageNode } from './storage-node.js';
 
 export const P2M_PCACHE_MISS = 0x20000000;
@@ -52,8 +53,7 @@ interface Worker {
 export class MemoryNode {
   readonly inbox: Store<Request>;
   served = 0;
-  storageReads = 0;
-  private fileRanges: [number, number][] = [];
+  private files = new PageRanges();
   private loaded = new Set<number>();
   private ringBytes = 0;
   private workers: Worker[] = [];
@@ -84,7 +84,7 @@ export class MemoryNode {
   }
 
   mapFile(first: number, count: number): void {
-    this.fileRanges.push([first, first + count]);
+    this.files.add(first, count);
   }
 
   private *work(w: Worker): Body {
@@ -114,7 +114,6 @@ export class MemoryNode {
 
   /** M2S: the worker sends the read and blocks until the page comes back. */
   private *readStorage(ctx: CpuContext, page: number): Co<boolean> {
-    this.storageReads++;
     const done = new Signal<number>(this.sim, `M2S read page ${page}`);
     const sent = yield* this.fit.send({ ctx, src: NODE_M, dst: NODE_S, bytes: HEADER_BYTES, kind: 'm2s', ownCompletion: true, deliver: () => this.storage.inbox.put({ page, reply: () => done.fire(this.sim.now) }) });
     if (!sent) {
@@ -127,7 +126,7 @@ export class MemoryNode {
   }
 
   private timedOut(): void {
-    this.sim.fail({ outcome: 'error', class: 'cqe-timeout', signature: 'Fail to to get the CQE from send_cq after 20 seconds!' });
+    failLostCqe(this.sim);
   }
 
   private *watchdog(): Body {
@@ -150,7 +149,6 @@ export class MemoryNode {
   }
 
   private needsStorage(page: number): boolean {
-    if (this.loaded.has(page)) return false;
-    return this.fileRanges.some(([a, b]) => page >= a && page < b);
+    return !this.loaded.has(page) && this.files.has(page);
   }
 }

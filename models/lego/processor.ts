@@ -8,7 +8,8 @@ import type { Body, Co, Simulation } from '../../harness/sim/simulation.js';
 import { Signal, Store } from '../../harness/sim/sync.js';
 import type { CpuContext } from './cpu.js';
 import { hex } from './console.js';
-import { NODE_M, NODE_P, type Fit } from './fit.js';
+import { failLostCqe, NODE_M, NODE_P, type Fit } from './fit.js';
+import { PageRanges } from './page-ranges.js';
 import { P2M_PCACHE_FLUSH, P2M_PCACHE_MISS, type MemoryNode, type Request } from './memory-node.js';
 import type { Pcache } from './pcache.js';
 import type { VictimCache } from './victim.js';
@@ -40,8 +41,8 @@ export class Processor {
   remoteRequests = 0;
   readonly missLatencyNs: number[] = [];
   private touched = new Set<number>();
-  private fileRanges: [number, number][] = [];
-  private residentRanges: [number, number][] = [];
+  private files = new PageRanges();
+  private resident = new PageRanges();
 
   constructor(
     private readonly sim: Simulation,
@@ -56,13 +57,13 @@ export class Processor {
 
   /** Pages [first, first+count) are file-backed: never zero-filled, fetched through M (and S). */
   mapFile(first: number, count: number): void {
-    this.fileRanges.push([first, first + count]);
+    this.files.add(first, count);
     this.memory.mapFile(first, count);
   }
 
   /** Pages [first, first+count) were written before the trial: they live in M, not zero pages. */
   mapResident(first: number, count: number): void {
-    this.residentRanges.push([first, first + count]);
+    this.resident.add(first, count);
   }
 
   /** Where replies from M land: P's receive polling thread. */
@@ -102,7 +103,7 @@ export class Processor {
     let filled = this.victim ? yield* this.victim.tryFill(ctx, page) : false;
     if (sim.isStopped) return;
     let dirty = write;
-    if (!filled && !this.touched.has(page) && !inRanges(this.fileRanges, page) && !inRanges(this.residentRanges, page)) {
+    if (!filled && !this.touched.has(page) && !this.files.has(page) && !this.resident.has(page)) {
       this.zeroFills++;
       yield timing.zeroFillTime;
       dirty = true;
@@ -156,7 +157,7 @@ export class Processor {
     this.remoteRequests++;
     const req: Request = { op, page, bytes, replyBytes, reply: new Signal(sim, `reply op=${hex(op)}`) };
     if (!(yield* this.fit.send({ ctx, src: NODE_P, dst: NODE_M, bytes, kind: 'request', deliver: () => this.memory.inbox.put(req) }))) {
-      sim.fail({ outcome: 'error', class: 'cqe-timeout', signature: 'Fail to to get the CQE from send_cq after 20 seconds!' });
+      failLostCqe(sim);
       return false;
     }
     if ((yield sim.within(this.timing.rpcTimeout, req.reply)) === false) {
@@ -166,9 +167,4 @@ export class Processor {
     }
     return true;
   }
-}
-
-function inRanges(ranges: [number, number][], page: number): boolean {
-  for (const [a, b] of ranges) if (page >= a && page < b) return true;
-  return false;
 }

@@ -3,7 +3,7 @@
 import type { Body, Simulation } from '../../harness/sim/simulation.js';
 import { Store } from '../../harness/sim/sync.js';
 import { cpuContext } from './cpu.js';
-import { NODE_M, NODE_S, type Fit } from './fit.js';
+import { failLostCqe, NODE_M, NODE_S, type Fit } from './fit.js';
 
 export interface StorageRead {
   page: number;
@@ -13,7 +13,6 @@ export interface StorageRead {
 
 export class StorageNode {
   readonly inbox: Store<StorageRead>;
-  reads = 0;
 
   constructor(private readonly sim: Simulation, private readonly fit: Fit, readTime: number, lineSize: number, release: string) {
     this.inbox = new Store(sim, 'S inbox');
@@ -24,9 +23,8 @@ export class StorageNode {
     for (;;) {
       const r = (yield this.inbox) as StorageRead;
       yield readTime;
-      this.reads++;
       if (!(yield* this.fit.send({ ctx, src: NODE_S, dst: NODE_M, bytes: lineSize, kind: 'reply', deliver: r.reply }))) {
-        this.sim.fail({ outcome: 'error', class: 'cqe-timeout', signature: 'Fail to to get the CQE from send_cq after 20 seconds!' });
+        failLostCqe(this.sim);
         return;
       }
     }

@@ -38,11 +38,6 @@ export class UvMachine {
     this.xpmem = new Xpmem({ maxaddrClamp: kernel.xpmemMaxaddrClamp, xpcUp: (p) => !this.xpcDown.has(p) });
   }
 
-  get coresPerPartition(): number {
-    const p = this.profile;
-    return p.bladesPerPartition * p.socketsPerBlade * p.coresPerSocket;
-  }
-
   setXpc(partition: number, up: boolean): void {
     if (up) this.xpcDown.delete(partition);
     else this.xpcDown.add(partition);

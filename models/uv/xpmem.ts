@@ -78,8 +78,6 @@ export class Xpmem {
   /** Attachments by thread group, and where the next one maps. */
   private attachments = new Map<number, Attachment[]>();
   private nextVaddr = new Map<number, number>();
-  makes = 0;
-  attaches = 0;
 
   constructor(private readonly opts: XpmemOptions) {}
 
@@ -130,7 +128,6 @@ export class Xpmem {
     const seg: Segment = { segid, owner: tg, vaddr, size: bytes, mode, state: 'live' };
     this.segments.set(segid, seg);
     tg.segments.add(seg);
-    this.makes++;
     return ok(segid);
   }
 
@@ -194,7 +191,6 @@ export class Xpmem {
     const a: Attachment = { permit, vaddr: at, size: bytes, offset };
     mine.push(a);
     permit.attachments.add(a);
-    this.attaches++;
     return ok(at);
   }
 

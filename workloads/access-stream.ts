@@ -2,7 +2,7 @@
 // (no event), only a miss runs the system's fault path. A stream is any iterator of Access,
 // generated (mnist-trace, remote-access) or read from a file (trace), never held whole.
 import type { Body, Co, Simulation } from '../harness/sim/simulation.js';
-import { Signal } from '../harness/sim/sync.js';
+import type { Barrier } from '../harness/sim/sync.js';
 import type { CpuContext } from '../models/lego/cpu.js';
 
 export interface Access {
@@ -31,28 +31,6 @@ export interface ThreadStats {
   accesses: number;
   /** What the same stream costs with all memory local: compute plus a DRAM access each. */
   localNs: number;
-}
-
-/** A reusable barrier: the last thread to arrive wakes the others (a futex wake). */
-export class Barrier {
-  /** How many times every party has met here. */
-  rounds = 0;
-  private arrived = 0;
-  private gate: Signal;
-  constructor(private readonly sim: Simulation, readonly parties: number) {
-    this.gate = new Signal(sim, 'step barrier');
-  }
-  /** The gate to wait at, or undefined for the last to arrive, who must release() the rest. */
-  arrive(): Signal | undefined {
-    return ++this.arrived < this.parties ? this.gate : undefined;
-  }
-  release(): void {
-    const g = this.gate;
-    this.arrived = 0;
-    this.rounds++;
-    this.gate = new Signal(this.sim, 'step barrier');
-    g.fire(true);
-  }
 }
 
 export function* runStream(sim: Simulation, mem: MemoryPath, ctx: CpuContext, stream: Iterator<Access>, barrier: Barrier | undefined, stats: ThreadStats): Body {

@@ -8,11 +8,12 @@
 import * as z from 'zod';
 import { workloads } from '../harness/registry.js';
 import type { Simulation } from '../harness/sim/simulation.js';
+import { Barrier } from '../harness/sim/sync.js';
 import { computeRate, size } from '../harness/experiment/units.js';
 import { threadContext } from '../models/lego/cpu.js';
 import { Processor } from '../models/lego/processor.js';
 import { latencyMetrics } from './metrics.js';
-import { Barrier, runStream, type Access, type MemoryPath, type ThreadStats } from './access-stream.js';
+import { runStream, type Access, type MemoryPath, type ThreadStats } from './access-stream.js';
 
 const config = z.strictObject({
   threads: z.int().positive().default(4),

@@ -9,15 +9,15 @@
 // from `expect` (default ok) fails the trial with a message naming the step.
 import * as z from 'zod';
 import { workloads } from '../harness/registry.js';
-import type { Body, Simulation } from '../harness/sim/simulation.js';
+import type { Body, Co, Simulation } from '../harness/sim/simulation.js';
 import { parseQuantity } from '../harness/experiment/units.js';
 import type { Placement, UvMachine } from '../models/uv/machine.js';
-import { XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDONLY, XPMEM_RDWR, type Result, type ThreadGroup } from '../models/uv/xpmem.js';
+import { ERRNO, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDONLY, XPMEM_RDWR, shown, type Task } from '../models/uv/xpmem.js';
 
 const value = z.union([z.int(), z.string()]).meta({ description: 'a number, "0x..." hex, "4 KiB", or $name / $name+N' });
 const step = {
   rank: z.int().nonnegative(),
-  expect: z.enum(['ok', 'EINVAL', 'ENOENT', 'EACCES', 'EBUSY', 'EFAULT', 'SIGBUS']).default('ok'),
+  expect: z.enum(['ok', ...Object.keys(ERRNO)]).default('ok'),
   as: z.string().optional(),
   repeat: z.int().positive().default(1).meta({ description: 'run the call this many times, each expecting the same' }),
 };
@@ -26,7 +26,7 @@ const stepSchema = z.discriminatedUnion('call', [
   z.strictObject({ ...step, call: z.literal('remove'), segid: value }),
   z.strictObject({ ...step, call: z.literal('get'), segid: value, flags: z.union([z.enum(['RDONLY', 'RDWR', 'RDONLY|RDWR']), z.int()]).default('RDWR'), permitType: z.int().default(XPMEM_PERMIT_MODE), permitValue: z.unknown().optional() }),
   z.strictObject({ ...step, call: z.literal('release'), apid: value }),
-  z.strictObject({ ...step, call: z.literal('attach'), apid: value, offset: value.default(0), size: value, vaddr: value.default(0) }),
+  z.strictObject({ ...step, call: z.literal('attach'), apid: value, offset: value.default(0), size: value, vaddr: value.default(0), gru: z.boolean().default(false).meta({ description: 'GRU-addressable (a cross-partition attach always is)' }) }),
   z.strictObject({ ...step, call: z.literal('detach'), vaddr: value }),
   z.strictObject({ ...step, call: z.literal('touch'), addr: value }),
   z.strictObject({ ...step, call: z.literal('pin'), addr: value }),
@@ -59,71 +59,72 @@ workloads.register({
   headline: ['calls'],
   start(sim: Simulation, uv: UvMachine, c: Config) {
     const x = uv.xpmem;
-    const names = new Map<string, bigint>();
-    const tgs = new Map<number, ThreadGroup>();
-    for (let r = 0; r < c.ranks; r++) tgs.set(r, x.open(FIRST_TGID + r, uv.partitionOf(r, c.ranks, c.placement as Placement)));
+    const names = new Map<string, number>();
+    const tasks = new Map<number, Task>();
+    const cpus = uv.place(c.ranks, c.placement as Placement);
+    for (const [r, cpu] of cpus.entries()) tasks.set(r, uv.task(x.open(FIRST_TGID + r, cpu.partition), `rank${r}`, cpu));
     let calls = 0;
 
-    /** A script value as a bigint: numbers, hex, sizes with units, $name+N. */
-    const resolve = (v: number | string, i: number): bigint => {
-      if (typeof v === 'number') return BigInt(v);
+    /** A script value: numbers, hex, sizes with units, MAXADDR, $name+N. */
+    const resolve = (v: number | string, i: number): number => {
+      if (typeof v === 'number') return v;
       if (v === 'MAXADDR') return XPMEM_MAXADDR_SIZE;
       const ref = /^\$(\w+)(?:\+(\d+))?$/.exec(v);
       if (ref) {
         const base = names.get(ref[1]);
         if (base === undefined) throw new Error(`step ${i + 1}: no earlier step saved '${ref[1]}'`);
-        return base + BigInt(ref[2] ?? 0);
+        return base + Number(ref[2] ?? 0);
       }
-      if (/^-?0x[0-9a-f]+$/i.test(v)) return BigInt(v);
+      if (/^-?0x[0-9a-f]+$/i.test(v)) return Number(BigInt(v));
       const q = parseQuantity(v, 'size');
       if (typeof q === 'string') throw new Error(`step ${i + 1}: ${JSON.stringify(v)}: ${q}`);
-      return BigInt(q);
+      return q;
     };
-    const num = (v: number | string, i: number) => Number(resolve(v, i));
 
-    const call = (s: Step, tg: ThreadGroup, i: number): Result => {
+    function* call(s: Step, t: Task, i: number): Co<number> {
+      const tg = t.tg;
       switch (s.call) {
-        case 'make': return x.make(tg, num(s.vaddr, i), resolve(s.size, i), s.permitType, s.mode);
-        case 'remove': return x.remove(tg, resolve(s.segid, i));
-        case 'get': return x.get(tg, resolve(s.segid, i), typeof s.flags === 'number' ? s.flags : FLAGS[s.flags], s.permitType, s.permitValue);
-        case 'release': return x.release(tg, resolve(s.apid, i));
-        case 'attach': return x.attach(tg, resolve(s.apid, i), num(s.offset, i), num(s.size, i), num(s.vaddr, i));
-        case 'detach': return x.detach(tg, num(s.vaddr, i));
-        case 'touch': return x.touch(tg, num(s.addr, i));
-        case 'pin': return x.pin(tg, num(s.addr, i));
-        case 'exit': x.exit(tg); return { ok: 0n };
-        case 'fork': tgs.set(s.child, x.fork(tg, FIRST_TGID + s.child)); return { ok: BigInt(FIRST_TGID + s.child) };
-        case 'mmap': x.mmap(tg, num(s.vaddr, i), num(s.size, i)); return { ok: resolve(s.vaddr, i) };
-        case 'xpc': uv.setXpc(s.partition, s.up); return { ok: 0n };
-        case 'setuid': tg.uid = s.uid; tg.gid = s.gid ?? tg.gid; return { ok: 0n };
+        case 'make': return x.make(t, resolve(s.vaddr, i), resolve(s.size, i), s.permitType, s.mode);
+        case 'remove': return yield* x.remove(t, resolve(s.segid, i));
+        case 'get': return x.get(t, resolve(s.segid, i), typeof s.flags === 'number' ? s.flags : FLAGS[s.flags], s.permitType, s.permitValue);
+        case 'release': return yield* x.release(t, resolve(s.apid, i));
+        case 'attach': return x.attach(t, resolve(s.apid, i), resolve(s.offset, i), resolve(s.size, i), resolve(s.vaddr, i), s.gru);
+        case 'detach': return yield* x.detach(t, resolve(s.vaddr, i));
+        case 'touch': return x.touch(t, resolve(s.addr, i));
+        case 'pin': return x.pin(t, resolve(s.addr, i));
+        case 'exit': yield* x.exit(t); return 0;
+        case 'fork': tasks.set(s.child, uv.task(x.fork(tg, FIRST_TGID + s.child), `rank${s.child}`, cpus[s.rank])); return FIRST_TGID + s.child;
+        case 'mmap': x.mmap(tg, resolve(s.vaddr, i), resolve(s.size, i)); return resolve(s.vaddr, i);
+        case 'xpc': uv.setXpc(s.partition, s.up); return 0;
+        case 'setuid': tg.uid = s.uid; tg.gid = s.gid ?? tg.gid; return 0;
       }
-    };
+    }
 
     sim.spawn('xpmem-script', (function* (): Body {
       for (const [i, s] of c.script.entries()) {
         yield c.callTime;
-        const tg = tgs.get(s.rank);
-        if (!tg) {
+        const t = tasks.get(s.rank);
+        if (!t) {
           sim.fail({ outcome: 'error', class: 'script', signature: `step ${i + 1}: rank ${s.rank} does not exist (ranks: ${c.ranks})` });
           return;
         }
         for (let k = 0; k < s.repeat; k++) {
-          let r: Result;
+          let r: number;
           try {
-            r = call(s, tg, i);
+            r = yield* call(s, t, i);
           } catch (e) {
             sim.fail({ outcome: 'error', class: 'script', signature: (e as Error).message });
             return;
           }
+          yield t.pay();
           calls++;
-          const got = 'errno' in r ? r.errno : 'ok';
-          const shown = 'ok' in r ? `0x${r.ok.toString(16)}` : r.errno;
-          if (s.repeat === 1) sim.console.log(`rank ${s.rank} (tgid ${tg.tgid}) ${s.call} -> ${shown}`);
+          const got = r < 0 ? shown(r) : 'ok';
+          if (s.repeat === 1) sim.console.log(`rank ${s.rank} (tgid ${t.tg.tgid}) ${s.call} -> ${shown(r)}`);
           if (got !== s.expect) {
-            sim.fail({ outcome: 'error', class: 'script', signature: `step ${i + 1} (${s.call} by rank ${s.rank}): expected ${s.expect}, got ${shown}` });
+            sim.fail({ outcome: 'error', class: 'script', signature: `step ${i + 1} (${s.call} by rank ${s.rank}): expected ${s.expect}, got ${shown(r)}` });
             return;
           }
-          if (s.as && 'ok' in r) names.set(s.as, r.ok);
+          if (s.as && r >= 0) names.set(s.as, r);
         }
       }
       sim.finish();

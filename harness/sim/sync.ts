@@ -1,5 +1,5 @@
 // Things processes block on: spinlocks (which remember whether the holder had interrupts off),
-// one-shot signals and FIFO stores (a worker pool's request queue).
+// one-shot signals, FIFO stores (a worker pool's request queue), wait queues and barriers.
 import type { Process, Simulation, Waitable } from './simulation.js';
 
 /** A ticket spinlock: waiters get it in arrival order. `yield lock` acquires it. */
@@ -115,6 +115,54 @@ export class Store<T> implements Waitable {
 
   describe(): string {
     return `store ${this.name}`;
+  }
+}
+
+/** A reusable barrier: the last thread to arrive wakes the others (the caller models the wake, e.g. a futex). */
+export class Barrier {
+  /** How many times every party has met here. */
+  rounds = 0;
+  private arrived = 0;
+  private gate: Signal;
+  constructor(private readonly sim: Simulation, readonly parties: number) {
+    this.gate = new Signal(sim, 'step barrier');
+  }
+  /** The gate to wait at, or undefined for the last to arrive, who must release() the rest. */
+  arrive(): Signal | undefined {
+    return ++this.arrived < this.parties ? this.gate : undefined;
+  }
+  release(): void {
+    const g = this.gate;
+    this.arrived = 0;
+    this.rounds++;
+    this.gate = new Signal(this.sim, 'step barrier');
+    g.fire(true);
+  }
+}
+
+/** Processes parked until the next wakeAll(); each re-checks its condition when woken. */
+export class WaitQueue implements Waitable {
+  private waiters: Process[] = [];
+
+  constructor(private readonly sim: Simulation, readonly name: string) {}
+
+  wakeAll(): void {
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const p of ws) this.sim.wake(p, true);
+  }
+
+  wait(p: Process): boolean {
+    this.waiters.push(p);
+    return false;
+  }
+
+  cancel(p: Process): void {
+    removeFrom(this.waiters, p);
+  }
+
+  describe(): string {
+    return `wait queue ${this.name}`;
   }
 }
 

@@ -1,28 +1,42 @@
 // An SGI UV 2000-class machine (SGI UV 2000 system user guide; sgi-xp's xpc_partition.c for
 // partition state): partitions, each a single system image of blades with one hub and two
-// 8-core sockets, 8 blades a chassis, XPC between partitions, and XPMEM in each kernel. Ranks
-// are placed on cores in blocks or round robin over partitions.
+// 8-core sockets, 8 blades a chassis, NUMAlink hops between blades, XPC between partitions, and
+// XPMEM in each kernel. Ranks are placed on cores in blocks, or round robin over partitions and
+// then blades.
 import * as z from 'zod';
+import { InputError } from '../../harness/errors.js';
 import { systems } from '../../harness/registry.js';
 import type { Simulation } from '../../harness/sim/simulation.js';
 import { bandwidth, duration } from '../../harness/experiment/units.js';
-import { Xpmem } from './xpmem.js';
+import { MAX_PARTITIONS, Task, Xpmem, type ThreadGroup } from './xpmem.js';
 
 export const uvProfile = z.strictObject({
-  partitions: z.int().positive(),
+  partitions: z.int().positive().max(MAX_PARTITIONS, `at most ${MAX_PARTITIONS} partitions (ids keep partid << 48 exact)`),
   bladesPerPartition: z.int().positive(),
   socketsPerBlade: z.int().positive(),
   coresPerSocket: z.int().positive(),
+  threadsPerCore: z.int().positive(),
   bladesPerChassis: z.int().positive(),
+  chassisPerGroup: z.int().positive().meta({ description: 'chassis cabled to each other directly; beyond them a router hop' }),
   grusPerHub: z.int().positive(),
   gruContextsPerChiplet: z.int().positive(),
   numalink: z.strictObject({ bandwidth: bandwidth(), hopLatency: duration() }),
   localMemoryLatency: duration(),
+  copyBandwidth: bandwidth().meta({ description: "one core's memcpy bandwidth" }),
+  timerIrqTime: duration().meta({ description: 'CPU time a timer interrupt takes from the task it hits' }),
+  xpmem: z.strictObject({
+    syscall: duration(),
+    xpcRoundTrip: duration(),
+    pteClear: duration().meta({ description: 'clearing one populated PTE' }),
+    tlbFlush: duration(),
+    pageFault: duration(),
+  }),
 });
 
 export const uvKernel = z.strictObject({
   build: z.string().default('SGI XPMEM 2013'),
   xpmemMaxaddrClamp: z.boolean().default(true).meta({ description: 'false: XPMEM_MAXADDR_SIZE covers GRU space (before the 2013 fix)' }),
+  hungTaskTimeout: duration().prefault('120 s').meta({ description: "khungtaskd's hung_task_timeout_secs" }),
 });
 
 export type UvProfile = z.output<typeof uvProfile>;
@@ -30,12 +44,36 @@ export type UvKernel = z.output<typeof uvKernel>;
 
 export type Placement = 'block' | 'round-robin';
 
+export interface Cpu {
+  id: number;
+  partition: number;
+  /** The blade's index in the whole machine, which fixes its chassis. */
+  blade: number;
+}
+
 export class UvMachine {
   readonly xpmem: Xpmem;
+  readonly interrupts: Record<string, number> = {};
   private xpcDown = new Set<number>();
+  private onCpu: (Task | undefined)[] = [];
 
-  constructor(readonly profile: UvProfile, readonly kernel: UvKernel) {
-    this.xpmem = new Xpmem({ maxaddrClamp: kernel.xpmemMaxaddrClamp, xpcUp: (p) => !this.xpcDown.has(p) });
+  constructor(readonly sim: Simulation, readonly profile: UvProfile, readonly kernel: UvKernel) {
+    this.xpmem = new Xpmem(sim, {
+      maxaddrClamp: kernel.xpmemMaxaddrClamp,
+      xpcUp: (p) => !this.xpcDown.has(p),
+      costs: profile.xpmem,
+      hungTaskTimeout: kernel.hungTaskTimeout,
+    });
+  }
+
+  /** Hardware threads a blade runs: a rank runs on one. */
+  get cpusPerBlade(): number {
+    const p = this.profile;
+    return p.socketsPerBlade * p.coresPerSocket * p.threadsPerCore;
+  }
+
+  get nrCpus(): number {
+    return this.profile.partitions * this.profile.bladesPerPartition * this.cpusPerBlade;
   }
 
   setXpc(partition: number, up: boolean): void {
@@ -43,10 +81,57 @@ export class UvMachine {
     else this.xpcDown.add(partition);
   }
 
-  /** The partition rank r of n runs in. */
-  partitionOf(rank: number, ranks: number, placement: Placement): number {
-    const parts = this.profile.partitions;
-    return placement === 'round-robin' ? rank % parts : Math.min(parts - 1, Math.floor((rank * parts) / ranks));
+  /** The CPUs (hardware threads) n ranks run on, one each: every core once before any twice. */
+  place(ranks: number, placement: Placement): Cpu[] {
+    const { partitions: parts, bladesPerPartition: blades, threadsPerCore } = this.profile;
+    const coresPerBlade = this.cpusPerBlade / threadsPerCore;
+    const coresPerPart = blades * coresPerBlade;
+    if (ranks > this.nrCpus) throw new InputError(`workload.ranks: ${ranks} ranks do not fit on the ${this.nrCpus} CPUs of this ${parts}-partition machine`);
+    const perPart = Math.ceil(ranks / parts);
+    const cpus: Cpu[] = [];
+    for (let r = 0; r < ranks; r++) {
+      // Block fills a partition core by core, blade by blade; round robin deals ranks to
+      // partitions, then to blades.
+      const partition = placement === 'round-robin' ? r % parts : Math.floor(r / perPart);
+      const i = placement === 'round-robin' ? Math.floor(r / parts) : r % perPart;
+      const thread = Math.floor(i / coresPerPart);
+      const j = i % coresPerPart;
+      const blade = placement === 'round-robin' ? j % blades : Math.floor(j / coresPerBlade);
+      const core = placement === 'round-robin' ? Math.floor(j / blades) : j % coresPerBlade;
+      const globalBlade = partition * blades + blade;
+      cpus.push({ id: (globalBlade * coresPerBlade + core) * threadsPerCore + thread, partition, blade: globalBlade });
+    }
+    return cpus;
+  }
+
+  /** NUMAlink hops between two CPUs' blades: none on a blade, one in a chassis, a router beyond a group. */
+  hops(a: Cpu, b: Cpu): number {
+    if (a.blade === b.blade) return 0;
+    const ca = Math.floor(a.blade / this.profile.bladesPerChassis), cb = Math.floor(b.blade / this.profile.bladesPerChassis);
+    if (ca === cb) return 1;
+    return Math.floor(ca / this.profile.chassisPerGroup) === Math.floor(cb / this.profile.chassisPerGroup) ? 2 : 3;
+  }
+
+  /** Copying bytes from memory near `from` by a core at `to`, in chunks of `chunk` bytes. */
+  copyTime(from: Cpu, to: Cpu, bytes: number, chunk: number): number {
+    const p = this.profile;
+    const hops = this.hops(from, to);
+    const bitsPerSec = hops === 0 ? p.copyBandwidth : Math.min(p.copyBandwidth, p.numalink.bandwidth);
+    const latency = p.localMemoryLatency + hops * p.numalink.hopLatency;
+    return Math.ceil(bytes / chunk) * latency + Math.round((bytes * 8e9) / bitsPerSec);
+  }
+
+  /** A task of thread group tg running on cpu: interrupts there take their time from it. */
+  task(tg: ThreadGroup, name: string, cpu: Cpu): Task {
+    const t = new Task(tg, name, cpu.id);
+    this.onCpu[cpu.id] = t;
+    return t;
+  }
+
+  interrupt(cpu: number, why: string): void {
+    this.interrupts[why] = (this.interrupts[why] ?? 0) + 1;
+    const t = this.onCpu[cpu];
+    if (t && t.blocked === 0) t.due += this.profile.timerIrqTime;
   }
 }
 
@@ -55,5 +140,5 @@ systems.register({
   description: 'SGI UV: partitions of blades (hub, two 8-core sockets) over NUMAlink, XPC between them, XPMEM',
   profile: uvProfile,
   kernel: uvKernel,
-  build: (_sim: Simulation, profile: UvProfile, kernel: UvKernel) => new UvMachine(profile, kernel),
+  build: (sim: Simulation, profile: UvProfile, kernel: UvKernel) => new UvMachine(sim, profile, kernel),
 });

@@ -4,63 +4,108 @@
 // existence reference and DESTROYING/DESTROYED teardown. Ids carry the partition:
 // (partid << 48) | (uniq << 32) | tgid, printed in hex. A get or attach across partitions goes
 // through XPC; with XPC down on the owner's partition a lookup returns EINVAL, as in the 2013 log.
+//
+// The invalidate path of SGI's 2013 driver (xpmem_mmu_notifier.c, xpmem_recall_PFNs): detaching a
+// GRU-addressable attachment recalls its PFNs from the owner's thread group (n_active_recalls up,
+// the owner's mmap_sem borrowed), then zap_xvma_ptes re-enters the invalidate callout for the
+// extended VMA's GRU-space range. If one of the owner's segments overlaps that range - only a
+// whole-address-space segment made without the TASK_SIZE clamp does - the nested callout sleeps
+// until the owner's other recalls finish. Two such recalls at once wait on each other for ever.
+// Calls return what the ioctl would: a value >= 0, or -errno.
+import type { Co, Simulation } from '../../harness/sim/simulation.js';
+import { WaitQueue } from '../../harness/sim/sync.js';
+import { Slots } from './slots.js';
 
 export const PAGE = 4096;
 /** The user address space on x86-64: TASK_SIZE = (1 << 47) - 4096. */
 export const TASK_SIZE = 2 ** 47 - PAGE;
 /** (size_t)-1, the "whole address space" size every MPI library passes to xpmem_make. */
-export const XPMEM_MAXADDR_SIZE = 2n ** 64n - 1n;
+export const XPMEM_MAXADDR_SIZE = -1;
+/** Where user virtual addresses in GRU space start. */
+export const GRU_BASE = 2 ** 48;
 export const XPMEM_PERMIT_MODE = 1;
 export const XPMEM_RDONLY = 0x1;
 export const XPMEM_RDWR = 0x2;
 const MAX_UNIQ = 65535;
+/** Ids are exact JS numbers while partid << 48 stays below 2^53. */
+export const MAX_PARTITIONS = 32;
 
-export type Errno = 'EINVAL' | 'ENOENT' | 'EACCES' | 'EBUSY' | 'EFAULT' | 'SIGBUS';
+export const ENOENT = 2;
+export const EACCES = 13;
+export const EFAULT = 14;
+export const EBUSY = 16;
+export const EINVAL = 22;
+/** Not an errno: the task died of SIGBUS, shown as a shell shows death by signal 7. */
+export const SIGBUS = 135;
+export const ERRNO: Record<string, number> = { ENOENT, EACCES, EFAULT, EBUSY, EINVAL, SIGBUS };
+const NAMES = new Map(Object.entries(ERRNO).map(([k, v]) => [v, k]));
 
-/** A call's result: a value (segid, apid, address, 0) or an errno. */
-export type Result = { ok: bigint } | { errno: Errno };
+/** A call's result as the tests and logs show it: an id or address in hex, or the errno name. */
+export function shown(r: number): string {
+  return r < 0 ? (NAMES.get(-r) ?? `-${-r}`) : `0x${r.toString(16)}`;
+}
 
-const ok = (v: bigint | number): Result => ({ ok: BigInt(v) });
-const err = (errno: Errno): Result => ({ errno });
+export const hex = (n: number) => `0x${n.toString(16)}`;
 
-type State = 'live' | 'destroying' | 'destroyed';
+const LIVE = 0, DESTROYING = 1, DESTROYED = 2;
+type State = typeof LIVE | typeof DESTROYING | typeof DESTROYED;
+const NONE = -1;
 
 export interface ThreadGroup {
+  index: number;
   tgid: number;
   partition: number;
   uid: number;
   gid: number;
   state: State;
+  nextUniq: number;
+  /** uniq -> permit slot + 1, or -(segment index + 1); 0 once the object is gone. */
+  ids: number[];
   segments: Set<Segment>;
-  permits: Set<Permit>;
-  /** Ordinary (non-XPMEM) mappings, and XPMEM mappings inherited from a parent at fork. */
+  permitHead: number;
+  /** Ordinary (non-XPMEM) mappings; XPMEM mappings inherited from a parent at fork. */
   mappings: { vaddr: number; size: number }[];
-  inherited: Attachment[];
+  inherited: number[];
+  nextVaddr: number;
+  /** The recall state of SGI's driver, and mmap_sem as far as recalls borrow it. */
+  nActiveRecalls: number;
+  recallers: Set<Task>;
+  recallWq: WaitQueue;
+  mmapReaders: number;
+  mmapWq: WaitQueue;
 }
 
 export interface Segment {
-  segid: bigint;
+  index: number;
+  segid: number;
   owner: ThreadGroup;
   vaddr: number;
   size: number;
   mode: number;
   state: State;
+  permitHead: number;
 }
 
-export interface Permit {
-  apid: bigint;
-  holder: ThreadGroup;
-  segment: Segment;
-  flags: number;
-  state: State;
-  attachments: Set<Attachment>;
+/** A thread of a thread group, running on one CPU; what it spends is paid at its next yield. */
+export class Task {
+  due = 0;
+  /** Non-zero while blocked in the kernel: which block, for the hung-task check. */
+  blocked = 0;
+  constructor(readonly tg: ThreadGroup, readonly name: string, readonly cpu: number) {}
+  pay(): number {
+    const d = this.due;
+    this.due = 0;
+    return d;
+  }
 }
 
-export interface Attachment {
-  permit: Permit;
-  vaddr: number;
-  size: number;
-  offset: number;
+export interface XpmemCosts {
+  syscall: number;
+  xpcRoundTrip: number;
+  /** Clearing one populated PTE, and the TLB shootdown after a zap. */
+  pteClear: number;
+  tlbFlush: number;
+  pageFault: number;
 }
 
 export interface XpmemOptions {
@@ -68,35 +113,68 @@ export interface XpmemOptions {
   maxaddrClamp: boolean;
   /** Whether XPC runs on each partition. */
   xpcUp: (partition: number) => boolean;
+  costs: XpmemCosts;
+  /** khungtaskd's hung_task_timeout_secs, in ns. */
+  hungTaskTimeout: number;
 }
 
-export class Xpmem {
-  private tgs = new Map<number, ThreadGroup>();
-  private segments = new Map<bigint, Segment>();
-  private permits = new Map<bigint, Permit>();
-  private uniq = new Map<number, number>();
-  /** Attachments by thread group, and where the next one maps. */
-  private attachments = new Map<number, Attachment[]>();
-  private nextVaddr = new Map<number, number>();
+const permitColumns = (n: number) => ({
+  apid: new Float64Array(n),
+  holder: new Int32Array(n),
+  seg: new Int32Array(n),
+  flags: new Uint8Array(n),
+  state: new Uint8Array(n),
+  firstAtt: new Int32Array(n),
+  nextOfHolder: new Int32Array(n),
+  prevOfHolder: new Int32Array(n),
+  nextOfSeg: new Int32Array(n),
+  prevOfSeg: new Int32Array(n),
+});
 
-  constructor(private readonly opts: XpmemOptions) {}
+const attachmentColumns = (n: number) => ({
+  permit: new Int32Array(n),
+  vaddr: new Float64Array(n),
+  size: new Float64Array(n),
+  offset: new Float64Array(n),
+  /** Populated pages, from the start: what a zap must clear. */
+  pages: new Int32Array(n),
+  gru: new Uint8Array(n),
+  next: new Int32Array(n),
+  prev: new Int32Array(n),
+});
+
+export class Xpmem {
+  private tgs: ThreadGroup[] = [];
+  private byTgid = new Map<number, ThreadGroup>();
+  private segments: Segment[] = [];
+  readonly permits = new Slots(permitColumns);
+  readonly atts = new Slots(attachmentColumns);
+  private blocks = 0;
+  readonly stats = { recalls: 0, recallWaits: 0 };
+
+  constructor(private readonly sim: Simulation, private readonly opts: XpmemOptions) {}
 
   open(tgid: number, partition: number, uid = 1000, gid = 1000): ThreadGroup {
-    const tg: ThreadGroup = { tgid, partition, uid, gid, state: 'live', segments: new Set(), permits: new Set(), mappings: [], inherited: [] };
-    this.tgs.set(tgid, tg);
-    this.attachments.set(tgid, []);
-    this.nextVaddr.set(tgid, 2 ** 40);
+    const tg: ThreadGroup = {
+      index: this.tgs.length,
+      tgid, partition, uid, gid, state: LIVE, nextUniq: 1, ids: [0], segments: new Set(), permitHead: NONE, mappings: [], inherited: [], nextVaddr: 2 ** 40,
+      nActiveRecalls: 0, recallers: new Set(), recallWq: new WaitQueue(this.sim, `recall of tg ${hex(tgid)}`), mmapReaders: 0, mmapWq: new WaitQueue(this.sim, `mmap_sem of tg ${hex(tgid)}`),
+    };
+    this.tgs.push(tg);
+    this.byTgid.set(tgid, tg);
     return tg;
   }
 
   tg(tgid: number): ThreadGroup | undefined {
-    return this.tgs.get(tgid);
+    return this.byTgid.get(tgid);
   }
 
   /** fork(): the child sees the parent's attachments, which stay the parent's. */
   fork(parent: ThreadGroup, childTgid: number): ThreadGroup {
     const child = this.open(childTgid, parent.partition, parent.uid, parent.gid);
-    child.inherited = [...this.attachments.get(parent.tgid)!, ...parent.inherited];
+    const own: number[] = [];
+    this.eachAttachment(parent, (a) => own.push(a));
+    child.inherited = [...own, ...parent.inherited];
     child.mappings = [...parent.mappings];
     return child;
   }
@@ -105,130 +183,215 @@ export class Xpmem {
     tg.mappings.push({ vaddr, size });
   }
 
-  private newId(tg: ThreadGroup): bigint | undefined {
-    const u = (this.uniq.get(tg.tgid) ?? 0) + 1;
-    if (u > MAX_UNIQ) return undefined;
-    this.uniq.set(tg.tgid, u);
-    return (BigInt(tg.partition) << 48n) | (BigInt(u) << 32n) | BigInt(tg.tgid);
+  private newId(tg: ThreadGroup, handle: number): number {
+    const u = tg.nextUniq;
+    if (u > MAX_UNIQ) return -EBUSY;
+    tg.nextUniq++;
+    tg.ids[u] = handle;
+    return tg.partition * 2 ** 48 + u * 2 ** 32 + tg.tgid;
   }
 
-  make(tg: ThreadGroup, vaddr: number, size: bigint, permitType: number, mode: number): Result {
-    if (permitType !== XPMEM_PERMIT_MODE || (mode & ~0o777) !== 0) return err('EINVAL');
-    let bytes: number;
+  /** The thread group and uniq an id names, if its partition and tgid match a live lookup. */
+  private decode(id: number): { tg: ThreadGroup; uniq: number } | undefined {
+    const tg = this.byTgid.get(id % 2 ** 32);
+    if (!tg || tg.partition !== Math.floor(id / 2 ** 48)) return undefined;
+    return { tg, uniq: Math.floor(id / 2 ** 32) % 2 ** 16 };
+  }
+
+  private segmentOf(segid: number): Segment | undefined {
+    const d = this.decode(segid);
+    const h = d ? d.tg.ids[d.uniq] : 0;
+    return h < 0 ? this.segments[-h - 1] : undefined;
+  }
+
+  private permitOf(apid: number): number {
+    const d = this.decode(apid);
+    const h = d ? d.tg.ids[d.uniq] : 0;
+    return h > 0 ? h - 1 : NONE;
+  }
+
+  /** A lookup in another partition needs XPC running there (EINVAL otherwise, as in the 2008 driver). */
+  private remoteDown(t: Task, partition: number): boolean {
+    if (partition === t.tg.partition) return false;
+    t.due += this.opts.costs.xpcRoundTrip;
+    return !this.opts.xpcUp(partition);
+  }
+
+  make(t: Task, vaddr: number, size: number, permitType: number, mode: number): number {
+    t.due += this.opts.costs.syscall;
+    if (permitType !== XPMEM_PERMIT_MODE || (mode & ~0o777) !== 0) return -EINVAL;
+    let bytes = size;
     if (size === XPMEM_MAXADDR_SIZE) {
-      if (vaddr !== 0) return err('EINVAL');
+      if (vaddr !== 0) return -EINVAL;
       // Unclamped, the segment reaches past user space into GRU space (1 << 48 and up).
-      bytes = this.opts.maxaddrClamp ? TASK_SIZE : Number.MAX_SAFE_INTEGER;
-    } else {
-      bytes = Number(size);
-      if (bytes === 0 || vaddr % PAGE !== 0 || bytes % PAGE !== 0 || vaddr + bytes > TASK_SIZE) return err('EINVAL');
-    }
-    const segid = this.newId(tg);
-    if (segid === undefined) return err('EBUSY');
-    const seg: Segment = { segid, owner: tg, vaddr, size: bytes, mode, state: 'live' };
-    this.segments.set(segid, seg);
+      bytes = this.opts.maxaddrClamp ? TASK_SIZE : 2 ** 64;
+    } else if (bytes <= 0 || vaddr % PAGE !== 0 || bytes % PAGE !== 0 || vaddr + bytes > TASK_SIZE) return -EINVAL;
+    const tg = t.tg;
+    const seg: Segment = { index: this.segments.length, segid: 0, owner: tg, vaddr, size: bytes, mode, state: LIVE, permitHead: NONE };
+    const segid = this.newId(tg, -(seg.index + 1));
+    if (segid < 0) return segid;
+    seg.segid = segid;
+    this.segments.push(seg);
     tg.segments.add(seg);
-    return ok(segid);
+    return segid;
   }
 
-  remove(tg: ThreadGroup, segid: bigint): Result {
-    if (segid <= 0n) return err('EINVAL');
-    const seg = this.segments.get(segid);
-    const ownerTgid = Number(segid & 0xffffffffn);
-    const owner = this.tgs.get(ownerTgid);
-    if (owner && owner.state === 'live' && owner !== tg) return err('EACCES');
-    if (!seg || seg.state !== 'live' || !owner || owner.state !== 'live') return err('ENOENT');
-    this.destroySegment(seg);
-    return ok(0);
+  *remove(t: Task, segid: number): Co<number> {
+    t.due += this.opts.costs.syscall;
+    if (segid <= 0) return -EINVAL;
+    const owner = this.byTgid.get(segid % 2 ** 32);
+    if (owner && owner.state === LIVE && owner !== t.tg) return -EACCES;
+    const seg = this.segmentOf(segid);
+    if (!seg || seg.state !== LIVE || !owner || owner.state !== LIVE) return -ENOENT;
+    yield* this.destroySegment(t, seg);
+    return 0;
   }
 
-  get(tg: ThreadGroup, segid: bigint, flags: number, permitType: number, permitValue: unknown): Result {
-    if (segid <= 0n) return err('EINVAL');
-    if ((flags & ~(XPMEM_RDONLY | XPMEM_RDWR)) !== 0 || flags === (XPMEM_RDONLY | XPMEM_RDWR)) return err('EINVAL');
-    if (permitType !== XPMEM_PERMIT_MODE || permitValue != null) return err('EINVAL');
-    const partition = Number(segid >> 48n);
-    if (partition !== tg.partition && !this.opts.xpcUp(partition)) return err('EINVAL');
-    const seg = this.segments.get(segid);
-    if (!seg || seg.state !== 'live' || seg.owner.state !== 'live') return err('ENOENT');
-    if (!this.permitted(tg, seg, flags)) return err('EACCES');
-    const apid = this.newId(tg);
-    if (apid === undefined) return err('EBUSY');
-    const permit: Permit = { apid, holder: tg, segment: seg, flags, state: 'live', attachments: new Set() };
-    this.permits.set(apid, permit);
-    tg.permits.add(permit);
-    return ok(apid);
-  }
-
-  release(tg: ThreadGroup, apid: bigint): Result {
-    if (apid <= 0n) return err('EINVAL');
-    const permit = this.permits.get(apid);
-    if (!permit || permit.state !== 'live' || permit.holder.state !== 'live') return err('ENOENT');
-    if (permit.holder !== tg) return err('EACCES');
-    this.destroyPermit(permit);
-    return ok(0);
-  }
-
-  attach(tg: ThreadGroup, apid: bigint, offset: number, size: number, vaddr: number): Result {
-    if (apid <= 0n || offset % PAGE !== 0 || vaddr % PAGE !== 0 || size === 0) return err('EINVAL');
-    const permit = this.permits.get(apid);
-    if (!permit || permit.state !== 'live') return err('ENOENT');
-    if (permit.holder !== tg) return err('EACCES');
-    const seg = permit.segment;
-    if (seg.state !== 'live') return err('ENOENT');
-    const partition = Number(seg.segid >> 48n);
-    if (partition !== tg.partition && !this.opts.xpcUp(partition)) return err('EINVAL');
-    // Attach always asks for read/write.
-    if (permit.flags === XPMEM_RDONLY) return err('EACCES');
-    const bytes = Math.ceil(size / PAGE) * PAGE;
-    if (offset + bytes > seg.size) return err('EINVAL');
-    const mine = this.attachments.get(tg.tgid)!;
-    let at = vaddr;
-    const overlaps = (x: { vaddr: number; size: number }) => at < x.vaddr + x.size && x.vaddr < at + bytes;
-    if (at === 0) {
-      at = this.nextVaddr.get(tg.tgid)!;
-      this.nextVaddr.set(tg.tgid, at + bytes + PAGE);
-    } else if (at + bytes > TASK_SIZE || mine.some(overlaps) || (seg.owner === tg && overlaps(seg))) return err('EINVAL');
-    const a: Attachment = { permit, vaddr: at, size: bytes, offset };
-    mine.push(a);
-    permit.attachments.add(a);
-    return ok(at);
-  }
-
-  detach(tg: ThreadGroup, vaddr: number): Result {
-    const covers = (x: { vaddr: number; size: number }) => vaddr >= x.vaddr && vaddr < x.vaddr + x.size;
-    const a = this.attachments.get(tg.tgid)!.find(covers);
-    if (a) {
-      this.unmap(a);
-      return ok(0);
+  get(t: Task, segid: number, flags: number, permitType: number, permitValue: unknown): number {
+    t.due += this.opts.costs.syscall;
+    if (segid <= 0) return -EINVAL;
+    if ((flags & ~(XPMEM_RDONLY | XPMEM_RDWR)) !== 0 || flags === (XPMEM_RDONLY | XPMEM_RDWR)) return -EINVAL;
+    if (permitType !== XPMEM_PERMIT_MODE || permitValue != null) return -EINVAL;
+    if (this.remoteDown(t, Math.floor(segid / 2 ** 48))) return -EINVAL;
+    const seg = this.segmentOf(segid);
+    if (!seg || seg.state !== LIVE || seg.owner.state !== LIVE) return -ENOENT;
+    const tg = t.tg;
+    if (!this.permitted(tg, seg, flags)) return -EACCES;
+    const p = this.permits.alloc();
+    const apid = this.newId(tg, p + 1);
+    if (apid < 0) {
+      this.permits.release(p);
+      return apid;
     }
-    if (tg.inherited.some(covers)) return err('EACCES');
-    if (tg.mappings.some(covers)) return err('EINVAL');
-    return ok(0);
+    const c = this.permits.cols;
+    c.apid[p] = apid;
+    c.holder[p] = tg.index;
+    c.seg[p] = seg.index;
+    c.flags[p] = flags;
+    c.state[p] = LIVE;
+    c.firstAtt[p] = NONE;
+    link(c.nextOfHolder, c.prevOfHolder, p, tg.permitHead, (h) => (tg.permitHead = h));
+    link(c.nextOfSeg, c.prevOfSeg, p, seg.permitHead, (h) => (seg.permitHead = h));
+    return apid;
   }
 
-  /** A load or store through an attachment: SIGBUS once its segment is gone (or nothing is there). */
-  touch(tg: ThreadGroup, vaddr: number): Result {
-    const a = this.mapped(tg, vaddr);
-    if (!a) return tg.mappings.some((x) => vaddr >= x.vaddr && vaddr < x.vaddr + x.size) ? ok(0) : err('SIGBUS');
-    return a.permit.segment.state === 'live' ? ok(0) : err('SIGBUS');
+  *release(t: Task, apid: number): Co<number> {
+    t.due += this.opts.costs.syscall;
+    if (apid <= 0) return -EINVAL;
+    const p = this.permitOf(apid);
+    const c = this.permits.cols;
+    if (p === NONE || c.state[p] !== LIVE || this.tgs[c.holder[p]].state !== LIVE) return -ENOENT;
+    if (this.tgs[c.holder[p]] !== t.tg) return -EACCES;
+    yield* this.destroyPermit(t, p);
+    return 0;
+  }
+
+  /** The attached address. gru: map it GRU-addressable (a cross-partition attach always is). */
+  attach(t: Task, apid: number, offset: number, size: number, vaddr: number, gru = false): number {
+    t.due += this.opts.costs.syscall;
+    if (apid <= 0 || offset % PAGE !== 0 || vaddr % PAGE !== 0 || size === 0) return -EINVAL;
+    const p = this.permitOf(apid);
+    const c = this.permits.cols;
+    if (p === NONE || c.state[p] !== LIVE) return -ENOENT;
+    const tg = t.tg;
+    if (this.tgs[c.holder[p]] !== tg) return -EACCES;
+    const seg = this.segments[c.seg[p]];
+    if (seg.state !== LIVE) return -ENOENT;
+    const cross = seg.owner.partition !== tg.partition;
+    if (cross && this.remoteDown(t, seg.owner.partition)) return -EINVAL;
+    // Attach always asks for read/write.
+    if (c.flags[p] === XPMEM_RDONLY) return -EACCES;
+    const bytes = Math.ceil(size / PAGE) * PAGE;
+    if (offset + bytes > seg.size) return -EINVAL;
+    let at = vaddr;
+    if (at === 0) {
+      at = tg.nextVaddr;
+      tg.nextVaddr = at + bytes + PAGE;
+    } else if (at + bytes > TASK_SIZE || this.findAttachment(tg, at, bytes) !== NONE || (seg.owner === tg && at < seg.vaddr + seg.size && seg.vaddr < at + bytes)) return -EINVAL;
+    const a = this.atts.alloc();
+    const ac = this.atts.cols;
+    ac.permit[a] = p;
+    ac.vaddr[a] = at;
+    ac.size[a] = bytes;
+    ac.offset[a] = offset;
+    ac.pages[a] = 0;
+    ac.gru[a] = gru || cross ? 1 : 0;
+    link(ac.next, ac.prev, a, c.firstAtt[p], (h) => (c.firstAtt[p] = h));
+    return at;
+  }
+
+  /** Detaches what is mapped at vaddr; `hint` is the attachment the caller believes it is. */
+  *detach(t: Task, vaddr: number, hint = NONE): Co<number> {
+    t.due += this.opts.costs.syscall;
+    const tg = t.tg;
+    const a = hint !== NONE && this.holderOf(hint) === tg && this.covers(hint, vaddr) ? hint : this.findAttachment(tg, vaddr, 1);
+    if (a !== NONE) {
+      yield* this.unmap(t, a);
+      return 0;
+    }
+    const ac = this.atts.cols;
+    if (tg.inherited.some((h) => vaddr >= ac.vaddr[h] && vaddr < ac.vaddr[h] + ac.size[h])) return -EACCES;
+    if (tg.mappings.some((x) => vaddr >= x.vaddr && vaddr < x.vaddr + x.size)) return -EINVAL;
+    return 0;
+  }
+
+  /** A load or store at vaddr: SIGBUS through an attachment whose segment is gone, or in a hole. */
+  touch(t: Task, vaddr: number): number {
+    let a = this.findAttachment(t.tg, vaddr, 1);
+    if (a === NONE) a = t.tg.inherited.find((h) => this.covers(h, vaddr)) ?? NONE;
+    if (a === NONE) return t.tg.mappings.some((x) => vaddr >= x.vaddr && vaddr < x.vaddr + x.size) ? 0 : -SIGBUS;
+    return this.touchAttachment(t, a, vaddr - this.atts.cols.vaddr[a], 1);
+  }
+
+  /** Loads or stores bytes at offset into attachment a: first touches fault the pages in. */
+  touchAttachment(t: Task, a: number, offset: number, bytes: number): number {
+    const ac = this.atts.cols;
+    const seg = this.segments[this.permits.cols.seg[ac.permit[a]]];
+    if (seg.state !== LIVE) return -SIGBUS;
+    const end = Math.min(ac.size[a] / PAGE, Math.ceil((offset + bytes) / PAGE));
+    if (end > ac.pages[a]) {
+      t.due += (end - ac.pages[a]) * this.opts.costs.pageFault;
+      ac.pages[a] = end;
+    }
+    return 0;
   }
 
   /** A syscall that pins user pages (a futex) there: VM_IO|VM_PFNMAP attachments refuse it. */
-  pin(tg: ThreadGroup, vaddr: number): Result {
-    return this.mapped(tg, vaddr) ? err('EFAULT') : ok(0);
-  }
-
-  private mapped(tg: ThreadGroup, vaddr: number): Attachment | undefined {
-    const covers = (x: Attachment) => vaddr >= x.vaddr && vaddr < x.vaddr + x.size;
-    return this.attachments.get(tg.tgid)!.find(covers) ?? tg.inherited.find(covers);
+  pin(t: Task, vaddr: number): number {
+    const inherited = t.tg.inherited.some((h) => this.covers(h, vaddr));
+    return inherited || this.findAttachment(t.tg, vaddr, 1) !== NONE ? -EFAULT : 0;
   }
 
   /** Owner exit: its permits released (detaching their attachments), its segments removed. */
-  exit(tg: ThreadGroup): void {
-    tg.state = 'destroying';
-    for (const p of [...tg.permits]) this.destroyPermit(p);
-    for (const s of [...tg.segments]) this.destroySegment(s);
-    tg.state = 'destroyed';
+  *exit(t: Task): Co {
+    const tg = t.tg;
+    tg.state = DESTROYING;
+    while (tg.permitHead !== NONE) yield* this.destroyPermit(t, tg.permitHead);
+    for (const s of [...tg.segments]) yield* this.destroySegment(t, s);
+    tg.state = DESTROYED;
+  }
+
+  private holderOf(a: number): ThreadGroup | undefined {
+    return this.tgs[this.permits.cols.holder[this.atts.cols.permit[a]]];
+  }
+
+  private covers(a: number, vaddr: number): boolean {
+    const ac = this.atts.cols;
+    return vaddr >= ac.vaddr[a] && vaddr < ac.vaddr[a] + ac.size[a];
+  }
+
+  private eachAttachment(tg: ThreadGroup, fn: (a: number) => void): void {
+    const c = this.permits.cols, ac = this.atts.cols;
+    for (let p = tg.permitHead; p !== NONE; p = c.nextOfHolder[p]) for (let a = c.firstAtt[p]; a !== NONE; a = ac.next[a]) fn(a);
+  }
+
+  /** The tg's attachment overlapping [vaddr, vaddr + bytes), by walking its permits. */
+  private findAttachment(tg: ThreadGroup, vaddr: number, bytes: number): number {
+    const c = this.permits.cols, ac = this.atts.cols;
+    for (let p = tg.permitHead; p !== NONE; p = c.nextOfHolder[p]) {
+      for (let a = c.firstAtt[p]; a !== NONE; a = ac.next[a]) if (vaddr < ac.vaddr[a] + ac.size[a] && ac.vaddr[a] < vaddr + bytes) return a;
+    }
+    return NONE;
   }
 
   private permitted(tg: ThreadGroup, seg: Segment, flags: number): boolean {
@@ -238,25 +401,127 @@ export class Xpmem {
     return (bits & want) === want;
   }
 
-  private destroyPermit(p: Permit): void {
-    p.state = 'destroying';
-    for (const a of [...p.attachments]) this.unmap(a);
-    p.state = 'destroyed';
-    this.permits.delete(p.apid);
-    p.holder.permits.delete(p);
+  private *destroyPermit(t: Task, p: number): Co {
+    this.permits.cols.state[p] = DESTROYING;
+    while (this.permits.cols.firstAtt[p] !== NONE) yield* this.unmap(t, this.permits.cols.firstAtt[p]);
+    // Columns are read afresh after every yield: another task's alloc may have grown them.
+    const c = this.permits.cols;
+    c.state[p] = DESTROYED;
+    const holder = this.tgs[c.holder[p]];
+    const seg = this.segments[c.seg[p]];
+    unlink(c.nextOfHolder, c.prevOfHolder, p, () => holder.permitHead, (h) => (holder.permitHead = h));
+    unlink(c.nextOfSeg, c.prevOfSeg, p, () => seg.permitHead, (h) => (seg.permitHead = h));
+    holder.ids[Math.floor(c.apid[p] / 2 ** 32) % 2 ** 16] = 0;
+    this.permits.release(p);
   }
 
-  private destroySegment(s: Segment): void {
-    // Calls here take no simulated time, so DESTROYING (lookups skip it while the attachments'
-    // PTEs are cleared) passes at once. Peers keep their permits and mappings: the next get is
-    // ENOENT, the next touch SIGBUS.
-    s.state = 'destroyed';
-    s.owner.segments.delete(s);
+  /**
+   * xpmem_remove_seg: DESTROYING (lookups skip it), down_write of the owner's mmap_sem - which
+   * waits for every recall that borrowed it - then the PTEs of every attachment cleared. Peers
+   * keep their permits and mappings: the next get is ENOENT, the next touch SIGBUS.
+   */
+  private *destroySegment(t: Task, s: Segment): Co {
+    s.state = DESTROYING;
+    const owner = s.owner;
+    while (owner.mmapReaders > 0) yield* this.sleep(t, owner.mmapWq, () => this.mmapReport(owner, s));
+    const c = this.permits.cols, ac = this.atts.cols;
+    for (let p = s.permitHead; p !== NONE; p = c.nextOfSeg[p]) {
+      for (let a = c.firstAtt[p]; a !== NONE; a = ac.next[a]) t.due += this.zapTime(a);
+      for (let a = c.firstAtt[p]; a !== NONE; a = ac.next[a]) ac.pages[a] = 0;
+    }
+    yield t.pay();
+    s.state = DESTROYED;
+    owner.segments.delete(s);
   }
 
-  private unmap(a: Attachment): void {
-    const list = this.attachments.get(a.permit.holder.tgid)!;
-    list.splice(list.indexOf(a), 1);
-    a.permit.attachments.delete(a);
+  private zapTime(a: number): number {
+    return this.atts.cols.pages[a] * this.opts.costs.pteClear + this.opts.costs.tlbFlush;
   }
+
+  /** Unmaps attachment a; a GRU-addressable one first recalls its PFNs from the owner. */
+  private *unmap(t: Task, a: number): Co {
+    let ac = this.atts.cols;
+    const p = ac.permit[a];
+    const seg = this.segments[this.permits.cols.seg[p]];
+    const owner = seg.owner;
+    if (ac.gru[a] && owner.state !== DESTROYED) {
+      const gruStart = GRU_BASE + ac.offset[a], size = ac.size[a];
+      this.stats.recalls++;
+      owner.nActiveRecalls++;
+      owner.mmapReaders++;
+      owner.recallers.add(t);
+      yield t.pay() + this.zapTime(a);
+      // zap_xvma_ptes: the callout again, for the extended VMA's range in GRU space.
+      if (this.overlapsSegment(owner, gruStart, size)) {
+        while (owner.nActiveRecalls > 1) {
+          this.stats.recallWaits++;
+          yield* this.sleep(t, owner.recallWq, () => this.recallReport(owner, t, gruStart, size));
+        }
+      }
+      owner.nActiveRecalls--;
+      owner.mmapReaders--;
+      owner.recallers.delete(t);
+      owner.recallWq.wakeAll();
+      if (owner.mmapReaders === 0) owner.mmapWq.wakeAll();
+    } else t.due += this.zapTime(a);
+    ac = this.atts.cols;
+    const c = this.permits.cols;
+    unlink(ac.next, ac.prev, a, () => c.firstAtt[p], (h) => (c.firstAtt[p] = h));
+    this.atts.release(a);
+  }
+
+  private overlapsSegment(tg: ThreadGroup, start: number, size: number): boolean {
+    for (const s of tg.segments) if (s.state !== DESTROYED && start < s.vaddr + s.size && s.vaddr < start + size) return true;
+    return false;
+  }
+
+  /** An uninterruptible sleep, watched as khungtaskd would: still asleep after the timeout is a hang. */
+  private *sleep(t: Task, wq: WaitQueue, report: () => { signature: string; lines: string[] }): Co {
+    const id = ++this.blocks;
+    t.blocked = id;
+    this.sim.after(this.opts.hungTaskTimeout, () => {
+      if (t.blocked !== id) return;
+      const r = report();
+      this.sim.console.log(`INFO: task ${t.name}:${t.tg.tgid} blocked for more than ${this.opts.hungTaskTimeout / 1e9} seconds.`);
+      for (const line of r.lines) this.sim.console.log(`  ${line}`);
+      this.sim.fail({ outcome: 'hang', class: 'hung-task', signature: r.signature });
+    });
+    yield wq;
+    t.blocked = 0;
+  }
+
+  private recallReport(owner: ThreadGroup, t: Task, gruStart: number, size: number) {
+    const segs = [...owner.segments].map((s) => `segid ${hex(s.segid)} [${hex(s.vaddr)}, +${hex(s.size)})`).join(', ');
+    const others = [...owner.recallers].filter((r) => r !== t).map((r) => `${r.name} (tgid ${hex(r.tg.tgid)})`).join(', ');
+    return {
+      signature: 'hung task: xpmem_recall_PFNs sleeps in a nested invalidate_range_start for a GRU-space range while another recall of the same thread group sleeps too',
+      lines: [
+        `xpmem_mmu_notifier_invalidate_range_start -> xpmem_recall_PFNs -> zap_xvma_ptes -> xpmem_mmu_notifier_invalidate_range_start [${hex(gruStart)}, +${hex(size)})`,
+        `tg ${hex(owner.tgid)} (partition ${owner.partition}): n_active_recalls ${owner.nActiveRecalls}, overlapping ${segs}`,
+        `other recalls of tg ${hex(owner.tgid)}, each holding its mmap_sem borrowed: ${others}`,
+      ],
+    };
+  }
+
+  private mmapReport(owner: ThreadGroup, s: Segment) {
+    const holders = [...owner.recallers].map((r) => `${r.name} (tgid ${hex(r.tg.tgid)})`).join(', ');
+    return {
+      signature: 'hung task: down_write(mmap_sem) in xpmem_remove_seg waits on recalls that borrowed it',
+      lines: [`xpmem_remove_seg segid ${hex(s.segid)}: down_write(mmap_sem) of tg ${hex(owner.tgid)}, held for read by ${owner.mmapReaders} recall(s): ${holders}`],
+    };
+  }
+}
+
+/** Pushes slot s at the head of a doubly linked list kept in next/prev columns. */
+function link(next: Int32Array, prev: Int32Array, s: number, head: number, setHead: (h: number) => void): void {
+  next[s] = head;
+  prev[s] = NONE;
+  if (head !== NONE) prev[head] = s;
+  setHead(s);
+}
+
+function unlink(next: Int32Array, prev: Int32Array, s: number, head: () => number, setHead: (h: number) => void): void {
+  if (prev[s] !== NONE) next[prev[s]] = next[s];
+  else if (head() === s) setHead(next[s]);
+  if (next[s] !== NONE) prev[next[s]] = prev[s];
 }

@@ -12,7 +12,6 @@ import { Barrier } from '../harness/sim/sync.js';
 import { computeRate, size } from '../harness/experiment/units.js';
 import { threadContext } from '../models/lego/cpu.js';
 import { Processor } from '../models/lego/processor.js';
-import { latencyMetrics } from './metrics.js';
 import { runStream, type Access, type MemoryPath, type ThreadStats } from './access-stream.js';
 
 const config = z.strictObject({
@@ -224,7 +223,7 @@ workloads.register({
             out.victimHitRatio = mem.victim.lookups ? mem.victim.hitCount / mem.victim.lookups : 0;
             out.victimRepeatHits = mem.victim.repeatHits;
           }
-          Object.assign(out, latencyMetrics('missLatency', mem.missLatencyNs));
+          Object.assign(out, mem.missLatency.metrics('missLatency'));
         }
         return out;
       },

@@ -8,7 +8,6 @@ import type { Body, Simulation } from '../harness/sim/simulation.js';
 import { duration, size } from '../harness/experiment/units.js';
 import type { LegoSystem } from '../models/lego/system.js';
 import { threadContext, type CpuContext } from '../models/lego/cpu.js';
-import { latencyMetrics } from './metrics.js';
 
 const config = z.strictObject({
   threads: z.int().positive().default(1),
@@ -61,7 +60,7 @@ workloads.register({
           missRatio: accesses ? p.misses / accesses : 0,
           remoteRequestsPerSec: secs > 0 ? sys.memory.served / secs : 0,
           flushes: p.flushes,
-          ...latencyMetrics('missLatency', p.missLatencyNs),
+          ...p.missLatency.metrics('missLatency'),
         };
       },
     };

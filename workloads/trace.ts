@@ -9,7 +9,7 @@ import { duration } from '../harness/experiment/units.js';
 import { threadContext } from '../models/lego/cpu.js';
 import { runStream, type Access, type MemoryPath, type ThreadStats } from './access-stream.js';
 import { BinTraceWriter, readTrace, TraceReader, TRACE_FORMATS, WRITE, type TraceFormat } from './trace-formats.js';
-import { latencyMetrics } from './metrics.js';
+import type { Latencies } from '../harness/sim/latencies.js';
 
 const config = z.strictObject({
   file: z.string().meta({ description: 'the trace file, relative to the working directory' }),
@@ -51,7 +51,7 @@ workloads.register({
   config,
   units: { accessesPerSec: 'accesses/s', slowdown: 'x linux-local', missLatencyMeanUs: 'us', missLatencyP99Us: 'us' },
   headline: ['accessesPerSec', 'slowdown'],
-  start(sim: Simulation, sys: { processor: MemoryPath & { missLatencyNs?: number[] }; kernel: { build: string } }, c: Config) {
+  start(sim: Simulation, sys: { processor: MemoryPath & { missLatency?: Latencies }; kernel: { build: string } }, c: Config) {
     const stats: ThreadStats = { accesses: 0, localNs: 0 };
     const body = runStream(sim, sys.processor, threadContext(0, 'trace', sys.kernel.build), traceStream(c), undefined, stats);
     sim.spawn('trace/0', (function* () {
@@ -62,7 +62,7 @@ workloads.register({
       metrics: () => ({
         accessesPerSec: sim.now > 0 ? stats.accesses / (sim.now / 1e9) : 0,
         slowdown: stats.localNs > 0 ? sim.now / stats.localNs : 0,
-        ...latencyMetrics('missLatency', sys.processor.missLatencyNs ?? []),
+        ...sys.processor.missLatency?.metrics('missLatency'),
       }),
     };
   },

@@ -12,7 +12,7 @@ import { workloads } from '../harness/registry.js';
 import type { Body, Co, Simulation } from '../harness/sim/simulation.js';
 import { parseQuantity } from '../harness/experiment/units.js';
 import type { Placement, UvMachine } from '../models/uv/machine.js';
-import { ERRNO, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDONLY, XPMEM_RDWR, shown, type Task } from '../models/uv/xpmem.js';
+import { ERRNO, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDONLY, XPMEM_RDWR, settle, shown, type Task } from '../models/uv/xpmem.js';
 
 const value = z.union([z.int(), z.string()]).meta({ description: 'a number, "0x..." hex, "4 KiB", or $name / $name+N' });
 const step = {
@@ -85,11 +85,11 @@ workloads.register({
       const tg = t.tg;
       switch (s.call) {
         case 'make': return x.make(t, resolve(s.vaddr, i), resolve(s.size, i), s.permitType, s.mode);
-        case 'remove': return yield* x.remove(t, resolve(s.segid, i));
+        case 'remove': return yield* settle(x.remove(t, resolve(s.segid, i)));
         case 'get': return x.get(t, resolve(s.segid, i), typeof s.flags === 'number' ? s.flags : FLAGS[s.flags], s.permitType, s.permitValue);
-        case 'release': return yield* x.release(t, resolve(s.apid, i));
+        case 'release': return yield* settle(x.release(t, resolve(s.apid, i)));
         case 'attach': return x.attach(t, resolve(s.apid, i), resolve(s.offset, i), resolve(s.size, i), resolve(s.vaddr, i), s.gru);
-        case 'detach': return yield* x.detach(t, resolve(s.vaddr, i));
+        case 'detach': return yield* settle(x.detach(t, resolve(s.vaddr, i)));
         case 'touch': return x.touch(t, resolve(s.addr, i));
         case 'pin': return x.pin(t, resolve(s.addr, i));
         case 'exit': yield* x.exit(t); return 0;

@@ -147,6 +147,7 @@ export class WaitQueue implements Waitable {
   constructor(private readonly sim: Simulation, readonly name: string) {}
 
   wakeAll(): void {
+    if (this.waiters.length === 0) return;
     const ws = this.waiters;
     this.waiters = [];
     for (const p of ws) this.sim.wake(p, true);

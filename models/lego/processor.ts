@@ -14,6 +14,7 @@ import { P2M_PCACHE_FLUSH, P2M_PCACHE_MISS, type MemoryNode, type Request } from
 import type { Pcache } from './pcache.js';
 import type { VictimCache } from './victim.js';
 import type { Scheduler } from './sched.js';
+import { Latencies } from '../../harness/sim/latencies.js';
 
 export interface ProcessorTiming {
   /** How long P waits for a reply before the RPC fails (ibapi_send_reply_timeout). */
@@ -39,7 +40,7 @@ export class Processor {
   flushes = 0;
   zeroFills = 0;
   remoteRequests = 0;
-  readonly missLatencyNs: number[] = [];
+  readonly missLatency = new Latencies();
   private touched = new Set<number>();
   private files = new PageRanges();
   private resident = new PageRanges();
@@ -116,7 +117,7 @@ export class Processor {
       pcache.release(line);
       if (write) pcache.lookup(page, true);
     } else pcache.install(line, page, dirty);
-    this.missLatencyNs.push(sim.now - t0);
+    this.missLatency.record(sim.now - t0);
   }
 
   /** pcache_alloc: a locked line in the page's set, or -1 when the trial has failed. */

@@ -54,6 +54,10 @@ export interface Cpu {
 export class UvMachine {
   readonly xpmem: Xpmem;
   readonly interrupts: Record<string, number> = {};
+  /** Every task, in the order workloads created them (rank order). */
+  readonly tasks: Task[] = [];
+  /** Called when a fault makes a task's thread group exit under a running workload. */
+  onKilled?: (t: Task) => void;
   private xpcDown = new Set<number>();
   private onCpu: (Task | undefined)[] = [];
 
@@ -125,6 +129,7 @@ export class UvMachine {
   task(tg: ThreadGroup, name: string, cpu: Cpu): Task {
     const t = new Task(tg, name, cpu.id);
     this.onCpu[cpu.id] = t;
+    this.tasks.push(t);
     return t;
   }
 

@@ -10,30 +10,34 @@ export class Slots<C extends Columns> {
   cols: C;
   private cap: number;
   private used = 0;
-  private free: number[] = [];
+  private free: Int32Array;
+  private nFree = 0;
 
   constructor(make: (cap: number) => C, cap = 1024) {
     this.cap = cap;
     this.cols = make(cap);
+    this.free = new Int32Array(cap);
   }
 
   get live(): number {
-    return this.used - this.free.length;
+    return this.used - this.nFree;
   }
 
   alloc(): number {
-    const s = this.free.pop();
-    if (s !== undefined) return s;
+    if (this.nFree > 0) return this.free[--this.nFree];
     if (this.used === this.cap) this.grow();
     return this.used++;
   }
 
   release(slot: number): void {
-    this.free.push(slot);
+    this.free[this.nFree++] = slot;
   }
 
   private grow(): void {
     this.cap *= 2;
+    const free = new Int32Array(this.cap);
+    free.set(this.free);
+    this.free = free;
     for (const k of Object.keys(this.cols) as (keyof C)[]) {
       const old = this.cols[k];
       const next = new (old.constructor as new (n: number) => Column)(this.cap);

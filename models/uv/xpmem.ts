@@ -47,9 +47,16 @@ export function shown(r: number): string {
 
 export const hex = (n: number) => `0x${n.toString(16)}`;
 
+/** A call that may sleep: its result when it finished at once, or the rest of it to run with yield*. */
+export type MaySleep = number | Co<number>;
+
+export function* settle(r: MaySleep): Co<number> {
+  return typeof r === 'number' ? r : yield* r;
+}
+
 const LIVE = 0, DESTROYING = 1, DESTROYED = 2;
 type State = typeof LIVE | typeof DESTROYING | typeof DESTROYED;
-const NONE = -1;
+export const NONE = -1;
 
 export interface ThreadGroup {
   index: number;
@@ -61,15 +68,14 @@ export interface ThreadGroup {
   nextUniq: number;
   /** uniq -> permit slot + 1, or -(segment index + 1); 0 once the object is gone. */
   ids: number[];
-  segments: Set<Segment>;
-  permitHead: number;
+  segments: Segment[];
   /** Ordinary (non-XPMEM) mappings; XPMEM mappings inherited from a parent at fork. */
   mappings: { vaddr: number; size: number }[];
   inherited: number[];
   nextVaddr: number;
   /** The recall state of SGI's driver, and mmap_sem as far as recalls borrow it. */
   nActiveRecalls: number;
-  recallers: Set<Task>;
+  recallers: Task[];
   recallWq: WaitQueue;
   mmapReaders: number;
   mmapWq: WaitQueue;
@@ -83,7 +89,6 @@ export interface Segment {
   size: number;
   mode: number;
   state: State;
-  permitHead: number;
 }
 
 /** A thread of a thread group, running on one CPU; what it spends is paid at its next yield. */
@@ -136,8 +141,9 @@ const attachmentColumns = (n: number) => ({
   vaddr: new Float64Array(n),
   size: new Float64Array(n),
   offset: new Float64Array(n),
-  /** Populated pages, from the start: what a zap must clear. */
-  pages: new Int32Array(n),
+  /** The span of populated pages [pageLo, pageHi): what a zap must clear. */
+  pageLo: new Int32Array(n),
+  pageHi: new Int32Array(n),
   gru: new Uint8Array(n),
   next: new Int32Array(n),
   prev: new Int32Array(n),
@@ -147,20 +153,31 @@ export class Xpmem {
   private tgs: ThreadGroup[] = [];
   private byTgid = new Map<number, ThreadGroup>();
   private segments: Segment[] = [];
+  /** List heads: each thread group's permits, each segment's permits (by index). */
+  private holderPermits: number[] = [];
+  private segmentPermits: number[] = [];
   readonly permits = new Slots(permitColumns);
   readonly atts = new Slots(attachmentColumns);
   private blocks = 0;
+  private sleepers = new Map<Task, { kind: 'recall' | 'mmap_sem'; where: () => string }>();
   readonly stats = { recalls: 0, recallWaits: 0 };
+  /** Calls made so far, and a callback when they reach `watchOps` (for faults "after N calls"). */
+  ops = 0;
+  watchOps = Infinity;
+  onOps?: () => void;
+  /** The slot of the last successful attach: the mapping a library keeps in its cache. */
+  lastAttachment = NONE;
 
   constructor(private readonly sim: Simulation, private readonly opts: XpmemOptions) {}
 
   open(tgid: number, partition: number, uid = 1000, gid = 1000): ThreadGroup {
     const tg: ThreadGroup = {
       index: this.tgs.length,
-      tgid, partition, uid, gid, state: LIVE, nextUniq: 1, ids: [0], segments: new Set(), permitHead: NONE, mappings: [], inherited: [], nextVaddr: 2 ** 40,
-      nActiveRecalls: 0, recallers: new Set(), recallWq: new WaitQueue(this.sim, `recall of tg ${hex(tgid)}`), mmapReaders: 0, mmapWq: new WaitQueue(this.sim, `mmap_sem of tg ${hex(tgid)}`),
+      tgid, partition, uid, gid, state: LIVE, nextUniq: 1, ids: [0], segments: [], mappings: [], inherited: [], nextVaddr: 2 ** 40,
+      nActiveRecalls: 0, recallers: [], recallWq: new WaitQueue(this.sim, `recall of tg ${hex(tgid)}`), mmapReaders: 0, mmapWq: new WaitQueue(this.sim, `mmap_sem of tg ${hex(tgid)}`),
     };
     this.tgs.push(tg);
+    this.holderPermits.push(NONE);
     this.byTgid.set(tgid, tg);
     return tg;
   }
@@ -183,6 +200,11 @@ export class Xpmem {
     tg.mappings.push({ vaddr, size });
   }
 
+  private enter(t: Task): void {
+    t.due += this.opts.costs.syscall;
+    if (++this.ops === this.watchOps) this.onOps!();
+  }
+
   private newId(tg: ThreadGroup, handle: number): number {
     const u = tg.nextUniq;
     if (u > MAX_UNIQ) return -EBUSY;
@@ -191,22 +213,21 @@ export class Xpmem {
     return tg.partition * 2 ** 48 + u * 2 ** 32 + tg.tgid;
   }
 
-  /** The thread group and uniq an id names, if its partition and tgid match a live lookup. */
-  private decode(id: number): { tg: ThreadGroup; uniq: number } | undefined {
-    const tg = this.byTgid.get(id % 2 ** 32);
-    if (!tg || tg.partition !== Math.floor(id / 2 ** 48)) return undefined;
-    return { tg, uniq: Math.floor(id / 2 ** 32) % 2 ** 16 };
+  /** What an id names in its thread group's table (0: nothing), if its partition and tgid match. */
+  private lookup(id: number): number {
+    // id >>> 0 is id mod 2^32: the tgid.
+    const tg = this.byTgid.get(id >>> 0);
+    if (!tg || tg.partition !== Math.floor(id / 2 ** 48)) return 0;
+    return tg.ids[Math.floor(id / 2 ** 32) & 0xffff] ?? 0;
   }
 
   private segmentOf(segid: number): Segment | undefined {
-    const d = this.decode(segid);
-    const h = d ? d.tg.ids[d.uniq] : 0;
+    const h = this.lookup(segid);
     return h < 0 ? this.segments[-h - 1] : undefined;
   }
 
   private permitOf(apid: number): number {
-    const d = this.decode(apid);
-    const h = d ? d.tg.ids[d.uniq] : 0;
+    const h = this.lookup(apid);
     return h > 0 ? h - 1 : NONE;
   }
 
@@ -218,7 +239,7 @@ export class Xpmem {
   }
 
   make(t: Task, vaddr: number, size: number, permitType: number, mode: number): number {
-    t.due += this.opts.costs.syscall;
+    this.enter(t);
     if (permitType !== XPMEM_PERMIT_MODE || (mode & ~0o777) !== 0) return -EINVAL;
     let bytes = size;
     if (size === XPMEM_MAXADDR_SIZE) {
@@ -227,28 +248,28 @@ export class Xpmem {
       bytes = this.opts.maxaddrClamp ? TASK_SIZE : 2 ** 64;
     } else if (bytes <= 0 || vaddr % PAGE !== 0 || bytes % PAGE !== 0 || vaddr + bytes > TASK_SIZE) return -EINVAL;
     const tg = t.tg;
-    const seg: Segment = { index: this.segments.length, segid: 0, owner: tg, vaddr, size: bytes, mode, state: LIVE, permitHead: NONE };
+    const seg: Segment = { index: this.segments.length, segid: 0, owner: tg, vaddr, size: bytes, mode, state: LIVE };
     const segid = this.newId(tg, -(seg.index + 1));
     if (segid < 0) return segid;
     seg.segid = segid;
     this.segments.push(seg);
-    tg.segments.add(seg);
+    this.segmentPermits.push(NONE);
+    tg.segments.push(seg);
     return segid;
   }
 
-  *remove(t: Task, segid: number): Co<number> {
-    t.due += this.opts.costs.syscall;
+  remove(t: Task, segid: number): MaySleep {
+    this.enter(t);
     if (segid <= 0) return -EINVAL;
-    const owner = this.byTgid.get(segid % 2 ** 32);
+    const owner = this.byTgid.get(segid >>> 0);
     if (owner && owner.state === LIVE && owner !== t.tg) return -EACCES;
     const seg = this.segmentOf(segid);
     if (!seg || seg.state !== LIVE || !owner || owner.state !== LIVE) return -ENOENT;
-    yield* this.destroySegment(t, seg);
-    return 0;
+    return this.destroySegment(t, seg);
   }
 
   get(t: Task, segid: number, flags: number, permitType: number, permitValue: unknown): number {
-    t.due += this.opts.costs.syscall;
+    this.enter(t);
     if (segid <= 0) return -EINVAL;
     if ((flags & ~(XPMEM_RDONLY | XPMEM_RDWR)) !== 0 || flags === (XPMEM_RDONLY | XPMEM_RDWR)) return -EINVAL;
     if (permitType !== XPMEM_PERMIT_MODE || permitValue != null) return -EINVAL;
@@ -270,25 +291,24 @@ export class Xpmem {
     c.flags[p] = flags;
     c.state[p] = LIVE;
     c.firstAtt[p] = NONE;
-    link(c.nextOfHolder, c.prevOfHolder, p, tg.permitHead, (h) => (tg.permitHead = h));
-    link(c.nextOfSeg, c.prevOfSeg, p, seg.permitHead, (h) => (seg.permitHead = h));
+    link(c.nextOfHolder, c.prevOfHolder, this.holderPermits, tg.index, p);
+    link(c.nextOfSeg, c.prevOfSeg, this.segmentPermits, seg.index, p);
     return apid;
   }
 
-  *release(t: Task, apid: number): Co<number> {
-    t.due += this.opts.costs.syscall;
+  release(t: Task, apid: number): MaySleep {
+    this.enter(t);
     if (apid <= 0) return -EINVAL;
     const p = this.permitOf(apid);
     const c = this.permits.cols;
     if (p === NONE || c.state[p] !== LIVE || this.tgs[c.holder[p]].state !== LIVE) return -ENOENT;
     if (this.tgs[c.holder[p]] !== t.tg) return -EACCES;
-    yield* this.destroyPermit(t, p);
-    return 0;
+    return this.destroyPermit(t, p);
   }
 
   /** The attached address. gru: map it GRU-addressable (a cross-partition attach always is). */
   attach(t: Task, apid: number, offset: number, size: number, vaddr: number, gru = false): number {
-    t.due += this.opts.costs.syscall;
+    this.enter(t);
     if (apid <= 0 || offset % PAGE !== 0 || vaddr % PAGE !== 0 || size === 0) return -EINVAL;
     const p = this.permitOf(apid);
     const c = this.permits.cols;
@@ -314,21 +334,19 @@ export class Xpmem {
     ac.vaddr[a] = at;
     ac.size[a] = bytes;
     ac.offset[a] = offset;
-    ac.pages[a] = 0;
+    ac.pageLo[a] = ac.pageHi[a] = 0;
     ac.gru[a] = gru || cross ? 1 : 0;
-    link(ac.next, ac.prev, a, c.firstAtt[p], (h) => (c.firstAtt[p] = h));
+    link(ac.next, ac.prev, c.firstAtt, p, a);
+    this.lastAttachment = a;
     return at;
   }
 
   /** Detaches what is mapped at vaddr; `hint` is the attachment the caller believes it is. */
-  *detach(t: Task, vaddr: number, hint = NONE): Co<number> {
-    t.due += this.opts.costs.syscall;
+  detach(t: Task, vaddr: number, hint = NONE): MaySleep {
+    this.enter(t);
     const tg = t.tg;
     const a = hint !== NONE && this.holderOf(hint) === tg && this.covers(hint, vaddr) ? hint : this.findAttachment(tg, vaddr, 1);
-    if (a !== NONE) {
-      yield* this.unmap(t, a);
-      return 0;
-    }
+    if (a !== NONE) return this.recalls(a) ? this.recallAndUnmap(t, a) : this.unmap(t, a, false);
     const ac = this.atts.cols;
     if (tg.inherited.some((h) => vaddr >= ac.vaddr[h] && vaddr < ac.vaddr[h] + ac.size[h])) return -EACCES;
     if (tg.mappings.some((x) => vaddr >= x.vaddr && vaddr < x.vaddr + x.size)) return -EINVAL;
@@ -348,10 +366,14 @@ export class Xpmem {
     const ac = this.atts.cols;
     const seg = this.segments[this.permits.cols.seg[ac.permit[a]]];
     if (seg.state !== LIVE) return -SIGBUS;
-    const end = Math.min(ac.size[a] / PAGE, Math.ceil((offset + bytes) / PAGE));
-    if (end > ac.pages[a]) {
-      t.due += (end - ac.pages[a]) * this.opts.costs.pageFault;
-      ac.pages[a] = end;
+    const lo = Math.floor(offset / PAGE), hi = Math.min(ac.size[a] / PAGE, Math.ceil((offset + bytes) / PAGE));
+    const pLo = ac.pageLo[a], pHi = ac.pageHi[a];
+    // Pages outside the populated span fault in; the span grows to cover both.
+    const faulted = pHi === pLo ? hi - lo : hi - lo - Math.max(0, Math.min(hi, pHi) - Math.max(lo, pLo));
+    if (faulted > 0) {
+      t.due += faulted * this.opts.costs.pageFault;
+      ac.pageLo[a] = pHi === pLo ? lo : Math.min(lo, pLo);
+      ac.pageHi[a] = Math.max(hi, pHi);
     }
     return 0;
   }
@@ -366,8 +388,8 @@ export class Xpmem {
   *exit(t: Task): Co {
     const tg = t.tg;
     tg.state = DESTROYING;
-    while (tg.permitHead !== NONE) yield* this.destroyPermit(t, tg.permitHead);
-    for (const s of [...tg.segments]) yield* this.destroySegment(t, s);
+    while (this.holderPermits[tg.index] !== NONE) yield* settle(this.destroyPermit(t, this.holderPermits[tg.index]));
+    for (const s of [...tg.segments]) yield* settle(this.destroySegment(t, s));
     tg.state = DESTROYED;
   }
 
@@ -382,13 +404,13 @@ export class Xpmem {
 
   private eachAttachment(tg: ThreadGroup, fn: (a: number) => void): void {
     const c = this.permits.cols, ac = this.atts.cols;
-    for (let p = tg.permitHead; p !== NONE; p = c.nextOfHolder[p]) for (let a = c.firstAtt[p]; a !== NONE; a = ac.next[a]) fn(a);
+    for (let p = this.holderPermits[tg.index]; p !== NONE; p = c.nextOfHolder[p]) for (let a = c.firstAtt[p]; a !== NONE; a = ac.next[a]) fn(a);
   }
 
   /** The tg's attachment overlapping [vaddr, vaddr + bytes), by walking its permits. */
   private findAttachment(tg: ThreadGroup, vaddr: number, bytes: number): number {
     const c = this.permits.cols, ac = this.atts.cols;
-    for (let p = tg.permitHead; p !== NONE; p = c.nextOfHolder[p]) {
+    for (let p = this.holderPermits[tg.index]; p !== NONE; p = c.nextOfHolder[p]) {
       for (let a = c.firstAtt[p]; a !== NONE; a = ac.next[a]) if (vaddr < ac.vaddr[a] + ac.size[a] && ac.vaddr[a] < vaddr + bytes) return a;
     }
     return NONE;
@@ -401,18 +423,34 @@ export class Xpmem {
     return (bits & want) === want;
   }
 
-  private *destroyPermit(t: Task, p: number): Co {
+  /** Permit teardown: its attachments unmapped (at once, until one needs a recall), then freed. */
+  private destroyPermit(t: Task, p: number): MaySleep {
     this.permits.cols.state[p] = DESTROYING;
-    while (this.permits.cols.firstAtt[p] !== NONE) yield* this.unmap(t, this.permits.cols.firstAtt[p]);
-    // Columns are read afresh after every yield: another task's alloc may have grown them.
+    return this.unmapQuick(t, p) === NONE ? this.freePermit(p) : this.destroyPermitRecalling(t, p);
+  }
+
+  private *destroyPermitRecalling(t: Task, p: number): Co<number> {
+    for (let a = this.permits.cols.firstAtt[p]; a !== NONE; a = this.unmapQuick(t, p)) yield* this.recallAndUnmap(t, a);
+    return this.freePermit(p);
+  }
+
+  /** Unmaps p's attachments while none needs a recall; returns the first that does, or NONE. */
+  private unmapQuick(t: Task, p: number): number {
+    let a: number;
+    // Columns are read afresh each time: a yield elsewhere may have let another task grow them.
+    while ((a = this.permits.cols.firstAtt[p]) !== NONE && !this.recalls(a)) this.unmap(t, a, false);
+    return a;
+  }
+
+  private freePermit(p: number): number {
     const c = this.permits.cols;
     c.state[p] = DESTROYED;
     const holder = this.tgs[c.holder[p]];
-    const seg = this.segments[c.seg[p]];
-    unlink(c.nextOfHolder, c.prevOfHolder, p, () => holder.permitHead, (h) => (holder.permitHead = h));
-    unlink(c.nextOfSeg, c.prevOfSeg, p, () => seg.permitHead, (h) => (seg.permitHead = h));
-    holder.ids[Math.floor(c.apid[p] / 2 ** 32) % 2 ** 16] = 0;
+    unlink(c.nextOfHolder, c.prevOfHolder, this.holderPermits, holder.index, p);
+    unlink(c.nextOfSeg, c.prevOfSeg, this.segmentPermits, c.seg[p], p);
+    holder.ids[Math.floor(c.apid[p] / 2 ** 32) & 0xffff] = 0;
     this.permits.release(p);
+    return 0;
   }
 
   /**
@@ -420,108 +458,142 @@ export class Xpmem {
    * waits for every recall that borrowed it - then the PTEs of every attachment cleared. Peers
    * keep their permits and mappings: the next get is ENOENT, the next touch SIGBUS.
    */
-  private *destroySegment(t: Task, s: Segment): Co {
+  private destroySegment(t: Task, s: Segment): MaySleep {
     s.state = DESTROYING;
+    return s.owner.mmapReaders > 0 ? this.destroySegmentAfterRecalls(t, s) : this.clearSegment(t, s);
+  }
+
+  private *destroySegmentAfterRecalls(t: Task, s: Segment): Co<number> {
     const owner = s.owner;
-    while (owner.mmapReaders > 0) yield* this.sleep(t, owner.mmapWq, () => this.mmapReport(owner, s));
+    while (owner.mmapReaders > 0) yield* this.sleep(t, owner.mmapWq, 'mmap_sem', () => this.mmapWhere(owner, s));
+    return this.clearSegment(t, s);
+  }
+
+  private clearSegment(t: Task, s: Segment): number {
     const c = this.permits.cols, ac = this.atts.cols;
-    for (let p = s.permitHead; p !== NONE; p = c.nextOfSeg[p]) {
-      for (let a = c.firstAtt[p]; a !== NONE; a = ac.next[a]) t.due += this.zapTime(a);
-      for (let a = c.firstAtt[p]; a !== NONE; a = ac.next[a]) ac.pages[a] = 0;
+    for (let p = this.segmentPermits[s.index]; p !== NONE; p = c.nextOfSeg[p]) {
+      for (let a = c.firstAtt[p]; a !== NONE; a = ac.next[a]) {
+        t.due += this.zapTime(a);
+        ac.pageLo[a] = ac.pageHi[a] = 0;
+      }
     }
-    yield t.pay();
     s.state = DESTROYED;
-    owner.segments.delete(s);
+    const own = s.owner.segments;
+    own.splice(own.indexOf(s), 1);
+    return 0;
   }
 
   private zapTime(a: number): number {
-    return this.atts.cols.pages[a] * this.opts.costs.pteClear + this.opts.costs.tlbFlush;
+    const ac = this.atts.cols;
+    return (ac.pageHi[a] - ac.pageLo[a]) * this.opts.costs.pteClear + this.opts.costs.tlbFlush;
   }
 
-  /** Unmaps attachment a; a GRU-addressable one first recalls its PFNs from the owner. */
-  private *unmap(t: Task, a: number): Co {
-    let ac = this.atts.cols;
-    const p = ac.permit[a];
-    const seg = this.segments[this.permits.cols.seg[p]];
-    const owner = seg.owner;
-    if (ac.gru[a] && owner.state !== DESTROYED) {
-      const gruStart = GRU_BASE + ac.offset[a], size = ac.size[a];
-      this.stats.recalls++;
-      owner.nActiveRecalls++;
-      owner.mmapReaders++;
-      owner.recallers.add(t);
-      yield t.pay() + this.zapTime(a);
-      // zap_xvma_ptes: the callout again, for the extended VMA's range in GRU space.
-      if (this.overlapsSegment(owner, gruStart, size)) {
-        while (owner.nActiveRecalls > 1) {
-          this.stats.recallWaits++;
-          yield* this.sleep(t, owner.recallWq, () => this.recallReport(owner, t, gruStart, size));
-        }
+  /** Whether unmapping a must first recall its PFNs from the owner: a GRU-addressable attachment. */
+  private recalls(a: number): boolean {
+    return this.atts.cols.gru[a] === 1 && this.segments[this.permits.cols.seg[this.atts.cols.permit[a]]].owner.state !== DESTROYED;
+  }
+
+  /**
+   * xpmem_recall_PFNs on the owner, its mmap_sem borrowed; the zap of the extended VMA re-enters
+   * the callout for the GRU-space range, which sleeps while the owner has other recalls if one
+   * of its segments overlaps that range.
+   */
+  private *recallAndUnmap(t: Task, a: number): Co<number> {
+    const ac = this.atts.cols;
+    const owner = this.segments[this.permits.cols.seg[ac.permit[a]]].owner;
+    const gruStart = GRU_BASE + ac.offset[a], size = ac.size[a];
+    this.stats.recalls++;
+    owner.nActiveRecalls++;
+    owner.mmapReaders++;
+    owner.recallers.push(t);
+    yield t.pay() + this.zapTime(a);
+    if (this.overlapsSegment(owner, gruStart, size)) {
+      while (owner.nActiveRecalls > 1) {
+        this.stats.recallWaits++;
+        yield* this.sleep(t, owner.recallWq, 'recall', () => this.recallWhere(owner, t, gruStart, size));
       }
-      owner.nActiveRecalls--;
-      owner.mmapReaders--;
-      owner.recallers.delete(t);
-      owner.recallWq.wakeAll();
-      if (owner.mmapReaders === 0) owner.mmapWq.wakeAll();
-    } else t.due += this.zapTime(a);
-    ac = this.atts.cols;
-    const c = this.permits.cols;
-    unlink(ac.next, ac.prev, a, () => c.firstAtt[p], (h) => (c.firstAtt[p] = h));
+    }
+    owner.nActiveRecalls--;
+    owner.mmapReaders--;
+    const rs = owner.recallers;
+    rs[rs.indexOf(t)] = rs[rs.length - 1];
+    rs.pop();
+    owner.recallWq.wakeAll();
+    if (owner.mmapReaders === 0) owner.mmapWq.wakeAll();
+    return this.unmap(t, a, true);
+  }
+
+  /** Removes attachment a; `zapped`: a recall already cleared (and paid for) its PTEs. */
+  private unmap(t: Task, a: number, zapped: boolean): number {
+    if (!zapped) t.due += this.zapTime(a);
+    const ac = this.atts.cols;
+    unlink(ac.next, ac.prev, this.permits.cols.firstAtt, ac.permit[a], a);
     this.atts.release(a);
+    return 0;
   }
 
   private overlapsSegment(tg: ThreadGroup, start: number, size: number): boolean {
-    for (const s of tg.segments) if (s.state !== DESTROYED && start < s.vaddr + s.size && s.vaddr < start + size) return true;
+    const segs = tg.segments;
+    for (let i = 0; i < segs.length; i++) if (start < segs[i].vaddr + segs[i].size && segs[i].vaddr < start + size) return true;
     return false;
   }
 
   /** An uninterruptible sleep, watched as khungtaskd would: still asleep after the timeout is a hang. */
-  private *sleep(t: Task, wq: WaitQueue, report: () => { signature: string; lines: string[] }): Co {
+  private *sleep(t: Task, wq: WaitQueue, kind: 'recall' | 'mmap_sem', where: () => string): Co {
     const id = ++this.blocks;
     t.blocked = id;
+    this.sleepers.set(t, { kind, where });
     this.sim.after(this.opts.hungTaskTimeout, () => {
-      if (t.blocked !== id) return;
-      const r = report();
-      this.sim.console.log(`INFO: task ${t.name}:${t.tg.tgid} blocked for more than ${this.opts.hungTaskTimeout / 1e9} seconds.`);
-      for (const line of r.lines) this.sim.console.log(`  ${line}`);
-      this.sim.fail({ outcome: 'hang', class: 'hung-task', signature: r.signature });
+      if (t.blocked === id) this.hungTasks();
     });
     yield wq;
     t.blocked = 0;
+    this.sleepers.delete(t);
   }
 
-  private recallReport(owner: ThreadGroup, t: Task, gruStart: number, size: number) {
+  /** khungtaskd's report: every task asleep in XPMEM, each with what it waits on. */
+  private hungTasks(): void {
+    const secs = this.opts.hungTaskTimeout / 1e9;
+    const sleepers = [...this.sleepers].sort(([a], [b]) => a.tg.tgid - b.tg.tgid);
+    for (const [t, { where }] of sleepers) {
+      this.sim.console.log(`INFO: task ${t.name}:${t.tg.tgid} blocked for more than ${secs} seconds.`);
+      this.sim.console.log(`  ${where()}`);
+    }
+    const recall = sleepers.some(([, s]) => s.kind === 'recall');
+    this.sim.fail({
+      outcome: 'hang',
+      class: 'hung-task',
+      signature: recall
+        ? 'hung task: recalls of one thread group deadlock in a nested invalidate_range_start for a GRU-space range (zap_xvma_ptes)'
+        : 'hung task: down_write(mmap_sem) in xpmem_remove_seg waits on recalls that borrowed it',
+    });
+  }
+
+  private recallWhere(owner: ThreadGroup, t: Task, gruStart: number, size: number): string {
     const segs = [...owner.segments].map((s) => `segid ${hex(s.segid)} [${hex(s.vaddr)}, +${hex(s.size)})`).join(', ');
-    const others = [...owner.recallers].filter((r) => r !== t).map((r) => `${r.name} (tgid ${hex(r.tg.tgid)})`).join(', ');
-    return {
-      signature: 'hung task: xpmem_recall_PFNs sleeps in a nested invalidate_range_start for a GRU-space range while another recall of the same thread group sleeps too',
-      lines: [
-        `xpmem_mmu_notifier_invalidate_range_start -> xpmem_recall_PFNs -> zap_xvma_ptes -> xpmem_mmu_notifier_invalidate_range_start [${hex(gruStart)}, +${hex(size)})`,
-        `tg ${hex(owner.tgid)} (partition ${owner.partition}): n_active_recalls ${owner.nActiveRecalls}, overlapping ${segs}`,
-        `other recalls of tg ${hex(owner.tgid)}, each holding its mmap_sem borrowed: ${others}`,
-      ],
-    };
+    const others = owner.recallers.filter((r) => r !== t).map((r) => `${r.name} (tgid ${hex(r.tg.tgid)})`).join(', ');
+    return `xpmem_recall_PFNs -> zap_xvma_ptes -> invalidate_range_start [${hex(gruStart)}, +${hex(size)}) of tg ${hex(owner.tgid)} (partition ${owner.partition}), overlapping ${segs}; n_active_recalls ${owner.nActiveRecalls}, the other recalls (mmap_sem borrowed): ${others}`;
   }
 
-  private mmapReport(owner: ThreadGroup, s: Segment) {
-    const holders = [...owner.recallers].map((r) => `${r.name} (tgid ${hex(r.tg.tgid)})`).join(', ');
-    return {
-      signature: 'hung task: down_write(mmap_sem) in xpmem_remove_seg waits on recalls that borrowed it',
-      lines: [`xpmem_remove_seg segid ${hex(s.segid)}: down_write(mmap_sem) of tg ${hex(owner.tgid)}, held for read by ${owner.mmapReaders} recall(s): ${holders}`],
-    };
+  private mmapWhere(owner: ThreadGroup, s: Segment): string {
+    const holders = owner.recallers.map((r) => `${r.name} (tgid ${hex(r.tg.tgid)})`).join(', ');
+    return `xpmem_remove_seg segid ${hex(s.segid)}: down_write(mmap_sem) of tg ${hex(owner.tgid)}, held for read by ${owner.mmapReaders} recall(s): ${holders}`;
   }
 }
 
-/** Pushes slot s at the head of a doubly linked list kept in next/prev columns. */
-function link(next: Int32Array, prev: Int32Array, s: number, head: number, setHead: (h: number) => void): void {
-  next[s] = head;
+type Heads = Int32Array | number[];
+
+/** Pushes slot s at the head of list `heads[h]`, kept in next/prev columns. */
+function link(next: Int32Array, prev: Int32Array, heads: Heads, h: number, s: number): void {
+  const first = heads[h];
+  next[s] = first;
   prev[s] = NONE;
-  if (head !== NONE) prev[head] = s;
-  setHead(s);
+  if (first !== NONE) prev[first] = s;
+  heads[h] = s;
 }
 
-function unlink(next: Int32Array, prev: Int32Array, s: number, head: () => number, setHead: (h: number) => void): void {
+function unlink(next: Int32Array, prev: Int32Array, heads: Heads, h: number, s: number): void {
   if (prev[s] !== NONE) next[prev[s]] = next[s];
-  else if (head() === s) setHead(next[s]);
+  else heads[h] = next[s];
   if (next[s] !== NONE) prev[next[s]] = prev[s];
 }

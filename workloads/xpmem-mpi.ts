@@ -1,0 +1,314 @@
+// The XPMEM traffic of an MPI job (Open MPI smsc/xpmem and btl/vader, MPICH ch4 ipc/xpmem) and of
+// the MPI regression tests. Start-up: each rank makes one whole-address-space segment and the
+// segids are exchanged. A message: the receiver gets the sender's segment once (lazily), looks the
+// sender's buffer up in its registration cache (the range aligned to 2^23 bytes, overlapping
+// entries merged), attaches on a miss and copies in 256 KiB chunks. Finalize: detach everything,
+// release every apid, remove the own segment. The patterns say who copies from whom.
+import * as z from 'zod';
+import { workloads } from '../harness/registry.js';
+import type { Body, Co, Simulation } from '../harness/sim/simulation.js';
+import { Barrier, Signal } from '../harness/sim/sync.js';
+import { Latencies } from '../harness/sim/latencies.js';
+import { duration, size } from '../harness/experiment/units.js';
+import type { Placement, UvMachine } from '../models/uv/machine.js';
+import { NONE, SIGBUS, settle, type MaySleep, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDWR, hex, shown, type Task } from '../models/uv/xpmem.js';
+import { Slots } from '../models/uv/slots.js';
+
+const PATTERNS = ['pairwise', 'ring', 'alltoall', 'halo', 'one-to-many', 'many-to-one', 'attach-churn', 'owner-exit'] as const;
+type Pattern = (typeof PATTERNS)[number];
+
+const config = z.strictObject({
+  ranks: z.int().min(2).default(16),
+  pattern: z.enum(PATTERNS).default('alltoall').meta({
+    description:
+      'pairwise: r copies from r^1; ring: from r-1; alltoall: from every other rank (r-1, r-2, ...); halo: from its 3-D neighbours; ' +
+      'one-to-many: every rank from the root; many-to-one: the root from every rank; attach-churn: alltoall with attach, copy, detach per message; ' +
+      'owner-exit: every rank copies from the root, the root finalizes at once and the others go on in a ring',
+  }),
+  messageSize: size().prefault('1 MiB'),
+  iterations: z.int().positive().default(1),
+  placement: z.enum(['block', 'round-robin']).default('block'),
+  rcache: z.boolean().default(true).meta({ description: 'keep attachments in a registration cache until finalize' }),
+  align: size().prefault('8 MiB').meta({ description: "the registration cache's alignment (Open MPI: 2^23 bytes)" }),
+  chunk: size().prefault('256 KiB').meta({ description: 'copy chunk size' }),
+  root: z.int().nonnegative().default(0),
+  gru: z.enum(['cross-partition', 'all']).default('cross-partition').meta({ description: 'which attachments are GRU-addressable' }),
+  compute: duration().prefault('10 us').meta({ description: 'CPU time between iterations' }),
+  jitter: duration().prefault('2 us').meta({ description: 'uniform extra compute per iteration, from each rank\'s own random stream' }),
+  finalizeSkew: duration().prefault('500 us').meta({ description: 'ranks reach MPI_Finalize up to this far apart (uniform, from each rank\'s own stream): the tests\' last phases differ per rank' }),
+  abortDelay: duration().prefault('100 us').meta({ description: 'how long mpirun takes to abort the job after a rank dies' }),
+});
+
+type Config = z.output<typeof config>;
+
+/** Where each rank's send buffer sits; receiver r reads its slot at SEND_BASE + r * messageSize. */
+const SEND_BASE = 2 ** 32;
+const FIRST_TGID = 1000;
+
+/** The dims MPI_Dims_create would give n ranks in 3-D: as near a cube as n's factors allow. */
+export function dims3(n: number): [number, number, number] {
+  let best: [number, number, number] = [n, 1, 1];
+  for (let a = 1; a * a * a <= n; a++) {
+    if (n % a) continue;
+    for (let b = a; a * b * b <= n; b++) {
+      if ((n / a) % b) continue;
+      const c = n / a / b;
+      if (c - a < best[0] - best[2]) best = [c, b, a];
+    }
+  }
+  return best;
+}
+
+function haloPeers(r: number, n: number): number[] {
+  const [x, y, zd] = dims3(n);
+  const cz = r % zd, cy = Math.floor(r / zd) % y, cx = Math.floor(r / (zd * y));
+  const at = (i: number, j: number, k: number) => (((i + x) % x) * y + ((j + y) % y)) * zd + ((k + zd) % zd);
+  const peers = [at(cx - 1, cy, cz), at(cx + 1, cy, cz), at(cx, cy - 1, cz), at(cx, cy + 1, cz), at(cx, cy, cz - 1), at(cx, cy, cz + 1)];
+  return [...new Set(peers)].filter((p) => p !== r);
+}
+
+const cacheColumns = (n: number) => ({ base: new Float64Array(n), end: new Float64Array(n), att: new Int32Array(n), vaddr: new Float64Array(n), next: new Int32Array(n) });
+
+workloads.register({
+  kind: 'xpmem-mpi',
+  description: 'MPI over XPMEM: segment per rank, lazy get, registration cache, 256 KiB copies, finalize; eight regression patterns',
+  systems: ['uv'],
+  config,
+  units: {
+    messages: 'messages', messagesPerSec: 'messages/s', attaches: 'attaches', attachesPerSec: 'attaches/s', bytesPerSec: 'B/s', rcacheHitRatio: 'ratio',
+    latencyMeanUs: 'us', latencyP99Us: 'us', recalls: 'recalls', recallWaits: 'waits',
+  },
+  headline: ['messagesPerSec', 'latencyMeanUs', 'latencyP99Us', 'rcacheHitRatio'],
+  start(sim: Simulation, uv: UvMachine, c: Config) {
+    const x = uv.xpmem;
+    const n = c.ranks;
+    const pattern = c.pattern as Pattern;
+    const root = c.root % n;
+    const cpus = uv.place(n, c.placement as Placement);
+    const tasks = cpus.map((cpu, r) => uv.task(x.open(FIRST_TGID + r, cpu.partition), `rank${r}`, cpu));
+    const segids = new Float64Array(n);
+    const apids = new Float64Array(n * n);
+    /** Registration cache entries, chained per (receiver, sender). */
+    const cache = new Slots(cacheColumns);
+    const cacheHead = new Int32Array(n * n).fill(NONE);
+    /** Senders in the order each receiver first used them: the order finalize tears down. */
+    const used = new Int32Array(n * n);
+    const nUsed = new Int32Array(n);
+    const halo = pattern === 'halo' ? Array.from({ length: n }, (_, r) => haloPeers(r, n)) : [];
+    const rcache = c.rcache && pattern !== 'attach-churn';
+    const latency = new Latencies();
+    const m = { messages: 0, attaches: 0, bytes: 0, hits: 0, lookups: 0 };
+    let dataStart = 0, dataEnd = 0, finished = 0;
+    const start = new Barrier(sim, n);
+    const step = new Barrier(sim, pattern === 'owner-exit' ? n - 1 : n);
+    let rootCopies = 0;
+    const rootDone = new Signal(sim, 'root data copied');
+
+    const fail = (t: Task, what: string, r: number, extra: string) => {
+      sim.console.log(`${t.name} (tgid ${hex(t.tg.tgid)}) ${what}${extra} -> ${shown(r)}`);
+      sim.fail({ outcome: 'error', class: 'xpmem', signature: r === -SIGBUS ? `SIGBUS in ${what}: the segment behind the attachment is gone` : `${what}: ${shown(r)}` });
+      return false;
+    };
+
+    /** Senders rank r copies from in one iteration: how many, and the k-th. */
+    const count = (r: number, it: number): number => {
+      switch (pattern) {
+        case 'pairwise': return (r ^ 1) < n ? 1 : 0;
+        case 'ring': return 1;
+        case 'alltoall': case 'attach-churn': return n - 1;
+        case 'halo': return halo[r].length;
+        case 'one-to-many': return r === root ? 0 : 1;
+        case 'many-to-one': return r === root ? n - 1 : 0;
+        case 'owner-exit': return r === root ? 0 : it === 0 || n > 2 ? 1 : 0;
+      }
+    };
+    const source = (r: number, it: number, k: number): number => {
+      switch (pattern) {
+        case 'pairwise': return r ^ 1;
+        case 'halo': return halo[r][k];
+        case 'one-to-many': return root;
+        case 'owner-exit': {
+          if (it === 0) return root;
+          const prev = (r - 1 + n) % n;
+          return prev === root ? (prev - 1 + n) % n : prev;
+        }
+        default: return (r - 1 - k + n) % n;
+      }
+    };
+    const gru = (r: number, s: number) => c.gru === 'all' || cpus[r].partition !== cpus[s].partition;
+
+    /** Detaches cache entry e; a number when it finished at once, else the recall to run. */
+    const detach = (t: Task, e: number): MaySleep => x.detach(t, cache.cols.vaddr[e], cache.cols.att[e]);
+    const detached = (t: Task, e: number, rv: number) => rv === 0 || fail(t, 'xpmem_detach', rv, `(${hex(cache.cols.vaddr[e])})`);
+    const MERGE = -2;
+    let mergeLo = 0, mergeHi = 0;
+
+    /**
+     * The part of one message from s to r that cannot sleep: get (once), cache lookup, attach on a
+     * miss, touch and copy (charged to t). The cache entry used; NONE when the job failed; MERGE
+     * when cached ranges overlap [lo, hi) and must be detached first (mergeLo/mergeHi say where).
+     */
+    function message(t: Task, r: number, s: number, k: number, lo: number, hi: number, addr: number): number {
+      let apid = apids[k];
+      if (apid === 0) {
+        apid = x.get(t, segids[s], XPMEM_RDWR, XPMEM_PERMIT_MODE, null);
+        if (apid < 0) return (fail(t, 'xpmem_get', apid, `(${hex(segids[s])})`), NONE);
+        apids[k] = apid;
+        used[r * n + nUsed[r]++] = s;
+      }
+      const cc = cache.cols;
+      let e = NONE;
+      m.lookups++;
+      for (let i = cacheHead[k]; i !== NONE && e === NONE; i = cc.next[i]) {
+        if (cc.base[i] <= lo && cc.end[i] >= hi) e = i;
+        else if (cc.base[i] < hi && lo < cc.end[i]) {
+          mergeLo = Math.min(lo, cc.base[i]);
+          mergeHi = Math.max(hi, cc.end[i]);
+          return MERGE;
+        }
+      }
+      if (e !== NONE) m.hits++;
+      else {
+        const v = x.attach(t, apid, lo, hi - lo, 0, gru(r, s));
+        if (v < 0) return (fail(t, 'xpmem_attach', v, `(${hex(apid)}, ${hex(lo)}, ${hex(hi - lo)})`), NONE);
+        m.attaches++;
+        e = cache.alloc();
+        const ec = cache.cols;
+        ec.base[e] = lo;
+        ec.end[e] = hi;
+        ec.vaddr[e] = v;
+        ec.att[e] = x.lastAttachment;
+        ec.next[e] = cacheHead[k];
+        cacheHead[k] = e;
+      }
+      const tr = x.touchAttachment(t, cache.cols.att[e], addr - cache.cols.base[e], c.messageSize);
+      if (tr < 0) return (fail(t, 'memcpy', tr, ` from rank ${s}`), NONE);
+      t.due += uv.copyTime(cpus[s], cpus[r], c.messageSize, c.chunk);
+      return e;
+    }
+
+    /** Detaches and drops the cache entries of k that overlap [lo, hi); false if the job failed. */
+    function* evict(t: Task, k: number, lo: number, hi: number): Co<boolean> {
+      for (let i = cacheHead[k], prev = NONE; i !== NONE; ) {
+        const next = cache.cols.next[i];
+        if (cache.cols.base[i] < hi && lo < cache.cols.end[i]) {
+          let rv = detach(t, i);
+          if (typeof rv !== 'number') rv = yield* rv;
+          if (!detached(t, i, rv)) return false;
+          if (prev === NONE) cacheHead[k] = next;
+          else cache.cols.next[prev] = next;
+          cache.release(i);
+        } else prev = i;
+        i = next;
+      }
+      return true;
+    }
+
+    /**
+     * MPI_Finalize's XPMEM part: detach everything, release every apid, remove the own segment.
+     * Calls that finish at once are not wrapped in generators: a 1024-rank alltoall makes a
+     * million of each.
+     */
+    function* finalize(t: Task, r: number): Co<boolean> {
+      for (let i = 0; i < nUsed[r]; i++) {
+        const k = r * n + used[r * n + i];
+        for (let e = cacheHead[k]; e !== NONE; e = cache.cols.next[e]) {
+          let rv = detach(t, e);
+          if (typeof rv !== 'number') rv = yield* rv;
+          if (!detached(t, e, rv)) return false;
+        }
+        let rv = x.release(t, apids[k]);
+        if (typeof rv !== 'number') rv = yield* rv;
+        if (rv < 0) return fail(t, 'xpmem_release', rv, `(${hex(apids[k])})`);
+      }
+      // Like the MPI libraries, ignore the result: a fault may have removed the segment already.
+      yield* settle(x.remove(t, segids[r]));
+      yield t.pay();
+      return true;
+    }
+
+    const done = () => {
+      if (++finished === n) sim.finish();
+    };
+    const alive = (t: Task) => !sim.isStopped && t.tg.state === 0;
+
+    function* rank(r: number): Body {
+      const t = tasks[r];
+      const rng = sim.rng(`xpmem-mpi/rank${r}`);
+      const segid = x.make(t, 0, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, 0o666);
+      if (segid < 0) return void fail(t, 'xpmem_make', segid, '(0, XPMEM_MAXADDR_SIZE)');
+      segids[r] = segid;
+      yield t.pay();
+      // The segids are exchanged (an allgather) before any rank uses one.
+      const g = start.arrive();
+      if (g) yield g;
+      else {
+        dataStart = sim.now;
+        start.release();
+      }
+      if (pattern === 'owner-exit' && r === root) {
+        yield rootDone;
+        yield* x.exit(t);
+        yield t.pay();
+        done();
+        return;
+      }
+      for (let it = 0; it < c.iterations; it++) {
+        yield c.compute + (c.jitter > 0 ? rng.int(c.jitter + 1) : 0);
+        const nk = count(r, it);
+        for (let i = 0; i < nk; i++) {
+          const s = source(r, it, i), k = r * n + s;
+          const t0 = sim.now;
+          const addr = SEND_BASE + r * c.messageSize;
+          let lo = Math.floor(addr / c.align) * c.align, hi = Math.ceil((addr + c.messageSize) / c.align) * c.align;
+          let e = message(t, r, s, k, lo, hi, addr);
+          while (e === MERGE) {
+            // Overlapping registrations merge into one covering them all.
+            [lo, hi] = [mergeLo, mergeHi];
+            if (!(yield* evict(t, k, lo, hi))) return;
+            e = message(t, r, s, k, lo, hi, addr);
+          }
+          if (e === NONE) return;
+          yield t.pay();
+          if (!alive(t)) return;
+          m.messages++;
+          m.bytes += c.messageSize;
+          latency.record(sim.now - t0);
+          if (!rcache && !(yield* evict(t, k, lo, hi))) return;
+          if (pattern === 'owner-exit' && s === root && ++rootCopies === n - 1) rootDone.fire(true);
+        }
+        dataEnd = Math.max(dataEnd, sim.now);
+        const w = step.arrive();
+        if (w) yield w;
+        else step.release();
+        if (!alive(t)) return;
+      }
+      if (c.finalizeSkew > 0) yield rng.int(c.finalizeSkew + 1);
+      if (yield* finalize(t, r)) done();
+    }
+
+    uv.onKilled = (t) => {
+      sim.console.log(`${t.name} (tgid ${hex(t.tg.tgid)}) exited before MPI_Finalize`);
+      sim.after(c.abortDelay, () => sim.fail({ outcome: 'error', class: 'mpi', signature: 'mpirun: a rank exited before MPI_Finalize; job aborted' }));
+    };
+    for (let r = 0; r < n; r++) sim.spawn(`rank${r}`, rank(r));
+
+    return {
+      metrics: () => {
+        const secs = (dataEnd - dataStart) / 1e9;
+        const rate = (v: number) => (secs > 0 ? v / secs : 0);
+        return {
+          messages: m.messages,
+          messagesPerSec: rate(m.messages),
+          attaches: m.attaches,
+          attachesPerSec: rate(m.attaches),
+          bytesPerSec: rate(m.bytes),
+          rcacheHitRatio: m.lookups ? m.hits / m.lookups : 0,
+          recalls: x.stats.recalls,
+          recallWaits: x.stats.recallWaits,
+          ...latency.metrics('latency'),
+        };
+      },
+    };
+  },
+});

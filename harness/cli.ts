@@ -8,7 +8,7 @@ import { loadExperiment, type LoadOptions, type Plan } from './experiment/load.j
 import { loadProfile, profileNames } from './experiment/profiles.js';
 import { jsonSchema } from './experiment/schema.js';
 import { commands, faults, loadPlugins, projectRoot, systems, workloads } from './registry.js';
-import { runBenches } from './bench/index.js';
+import { runBenches, type BenchResult } from './bench/index.js';
 import { evaluateGates } from './report/gates.js';
 import { comparisonTable, fmt, renderTable, summaryTable } from './report/table.js';
 import type { Summary } from './report/summary.js';
@@ -197,10 +197,20 @@ program
       console.log(
         renderTable([
           ['benchmark', 'ops/s', 'unit', 'mean ms/iteration', 'samples', 'target', 'note'],
-          ...Object.entries(results).map(([n, r]) => [n, fmt(r.opsPerSec), r.unit, fmt(r.meanMs), String(r.samples), r.target ? `${fmt(r.target)} ${r.pass ? 'met' : 'MISSED'}` : '-', r.note ?? '']),
+          ...Object.entries(results).map(([n, r]) => [n, fmt(r.opsPerSec), r.unit, fmt(r.meanMs), String(r.samples), targetText(r), r.note ?? '']),
         ]),
       );
   });
+
+/** "2,000,000 met", "<= 1,500 ms, <= 512 MB (peak 340 MB) MISSED", or "-". */
+function targetText(r: BenchResult): string {
+  const parts = [
+    ...(r.target !== undefined ? [fmt(r.target)] : []),
+    ...(r.maxMs !== undefined ? [`<= ${fmt(r.maxMs)} ms`] : []),
+    ...(r.maxBytes !== undefined ? [`<= ${fmt(r.maxBytes / 2 ** 20)} MB (peak ${fmt(r.peakBytes! / 2 ** 20)} MB)`] : []),
+  ];
+  return parts.length ? `${parts.join(', ')} ${r.pass ? 'met' : 'MISSED'}` : '-';
+}
 
 async function main(): Promise<number> {
   try {

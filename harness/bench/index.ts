@@ -14,6 +14,12 @@ export interface Benchmark {
   fn: () => void;
   /** What the run measured besides speed (a hit ratio, a size), shown beside it. */
   note?: () => string;
+  /** The most wall time one call may take, in ms. */
+  maxMs?: number;
+  /** The most memory one call may use, and how to measure its peak (e.g. in a fresh process). */
+  memory?: { maxBytes: number; peakBytes: () => Promise<number> };
+  /** Timed calls at least (default 8); calls of seconds each ask for fewer and skip the warmup. */
+  iterations?: number;
 }
 
 export interface BenchResult {
@@ -23,6 +29,9 @@ export interface BenchResult {
   samples: number;
   rme: number;
   target?: number;
+  maxMs?: number;
+  peakBytes?: number;
+  maxBytes?: number;
   pass?: boolean;
   note?: string;
 }
@@ -44,14 +53,24 @@ export async function runBenches(names: string[], timeMs: number, progress: (lin
     const b = benches.get(name)!();
     progress(`bench ${name} ...`);
     await b.setup?.();
-    const bench = new Bench({ time: timeMs, warmup: true, warmupTime: Math.min(250, timeMs), iterations: 8 });
+    const bench = new Bench({ time: timeMs, warmup: b.iterations === undefined, warmupTime: Math.min(250, timeMs), iterations: b.iterations ?? 8 });
     bench.add(name, b.fn);
     await bench.run();
     const r = bench.tasks[0].result as { latency?: { mean: number; rme: number; samplesCount: number }; error?: Error };
     if (r.error || !r.latency) throw r.error ?? new Error(`bench ${name}: no result`);
     const meanMs = r.latency.mean;
     const opsPerSec = (b.opsPerCall * 1000) / meanMs;
-    out[name] = { opsPerSec, unit: `${b.unit}/s`, meanMs, samples: r.latency.samplesCount, rme: r.latency.rme, ...(b.target ? { target: b.target, pass: opsPerSec >= b.target } : {}), ...(b.note ? { note: b.note() } : {}) };
+    const peakBytes = b.memory && (progress(`bench ${name}: peak memory in a fresh process ...`), await b.memory.peakBytes());
+    const checks = [b.target === undefined || opsPerSec >= b.target, b.maxMs === undefined || meanMs <= b.maxMs, !b.memory || peakBytes! <= b.memory.maxBytes];
+    const targeted = b.target !== undefined || b.maxMs !== undefined || b.memory !== undefined;
+    out[name] = {
+      opsPerSec, unit: `${b.unit}/s`, meanMs, samples: r.latency.samplesCount, rme: r.latency.rme,
+      ...(b.target !== undefined ? { target: b.target } : {}),
+      ...(b.maxMs !== undefined ? { maxMs: b.maxMs } : {}),
+      ...(b.memory ? { peakBytes, maxBytes: b.memory.maxBytes } : {}),
+      ...(targeted ? { pass: checks.every(Boolean) } : {}),
+      ...(b.note ? { note: b.note() } : {}),
+    };
   }
   return out;
 }

@@ -12,7 +12,7 @@ import { Latencies } from '../harness/sim/latencies.js';
 import { duration, size } from '../harness/experiment/units.js';
 import type { Placement, UvMachine } from '../models/uv/machine.js';
 import { NONE, SIGBUS, settle, type MaySleep, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDWR, hex, shown, type Task } from '../models/uv/xpmem.js';
-import { Slots } from '../models/uv/slots.js';
+import { Records } from '../models/uv/records.js';
 
 const PATTERNS = ['pairwise', 'ring', 'alltoall', 'halo', 'one-to-many', 'many-to-one', 'attach-churn', 'owner-exit'] as const;
 type Pattern = (typeof PATTERNS)[number];
@@ -67,7 +67,8 @@ function haloPeers(r: number, n: number): number[] {
   return [...new Set(peers)].filter((p) => p !== r);
 }
 
-const cacheColumns = (n: number) => ({ base: new Float64Array(n), end: new Float64Array(n), att: new Int32Array(n), vaddr: new Float64Array(n), next: new Int32Array(n) });
+/** A registration cache entry: the range it covers, its attachment, the next entry of its peer. */
+const BASE = 0, END = 1, ATT = 2, NEXT = 3, EW = 4;
 
 workloads.register({
   kind: 'xpmem-mpi',
@@ -89,7 +90,7 @@ workloads.register({
     const segids = new Float64Array(n);
     const apids = new Float64Array(n * n);
     /** Registration cache entries, chained per (receiver, sender). */
-    const cache = new Slots(cacheColumns);
+    const cache = new Records((n) => new Float64Array(n), EW);
     const cacheHead = new Int32Array(n * n).fill(NONE);
     /** Senders in the order each receiver first used them: the order finalize tears down. */
     const used = new Int32Array(n * n);
@@ -138,8 +139,8 @@ workloads.register({
     const gru = (r: number, s: number) => c.gru === 'all' || cpus[r].partition !== cpus[s].partition;
 
     /** Detaches cache entry e; a number when it finished at once, else the recall to run. */
-    const detach = (t: Task, e: number): MaySleep => x.detach(t, cache.cols.vaddr[e], cache.cols.att[e]);
-    const detached = (t: Task, e: number, rv: number) => rv === 0 || fail(t, 'xpmem_detach', rv, `(${hex(cache.cols.vaddr[e])})`);
+    const detach = (t: Task, e: number): MaySleep => x.detach(t, x.vaddrOf(cache.data[e * EW + ATT]), cache.data[e * EW + ATT]);
+    const detached = (t: Task, e: number, rv: number) => rv === 0 || fail(t, 'xpmem_detach', rv, `(${hex(x.vaddrOf(cache.data[e * EW + ATT]))})`);
     const MERGE = -2;
     let mergeLo = 0, mergeHi = 0;
 
@@ -156,14 +157,14 @@ workloads.register({
         apids[k] = apid;
         used[r * n + nUsed[r]++] = s;
       }
-      const cc = cache.cols;
+      const cc = cache.data;
       let e = NONE;
       m.lookups++;
-      for (let i = cacheHead[k]; i !== NONE && e === NONE; i = cc.next[i]) {
-        if (cc.base[i] <= lo && cc.end[i] >= hi) e = i;
-        else if (cc.base[i] < hi && lo < cc.end[i]) {
-          mergeLo = Math.min(lo, cc.base[i]);
-          mergeHi = Math.max(hi, cc.end[i]);
+      for (let i = cacheHead[k]; i !== NONE && e === NONE; i = cc[i * EW + NEXT]) {
+        if (cc[i * EW + BASE] <= lo && cc[i * EW + END] >= hi) e = i;
+        else if (cc[i * EW + BASE] < hi && lo < cc[i * EW + END]) {
+          mergeLo = Math.min(lo, cc[i * EW + BASE]);
+          mergeHi = Math.max(hi, cc[i * EW + END]);
           return MERGE;
         }
       }
@@ -172,16 +173,15 @@ workloads.register({
         const v = x.attach(t, apid, lo, hi - lo, 0, gru(r, s));
         if (v < 0) return (fail(t, 'xpmem_attach', v, `(${hex(apid)}, ${hex(lo)}, ${hex(hi - lo)})`), NONE);
         m.attaches++;
-        e = cache.alloc();
-        const ec = cache.cols;
-        ec.base[e] = lo;
-        ec.end[e] = hi;
-        ec.vaddr[e] = v;
-        ec.att[e] = x.lastAttachment;
-        ec.next[e] = cacheHead[k];
+        e = cache.alloc(r);
+        const ec = cache.data;
+        ec[e * EW + BASE] = lo;
+        ec[e * EW + END] = hi;
+        ec[e * EW + ATT] = x.lastAttachment;
+        ec[e * EW + NEXT] = cacheHead[k];
         cacheHead[k] = e;
       }
-      const tr = x.touchAttachment(t, cache.cols.att[e], addr - cache.cols.base[e], c.messageSize);
+      const tr = x.touchAttachment(t, cache.data[e * EW + ATT], addr - cache.data[e * EW + BASE], c.messageSize);
       if (tr < 0) return (fail(t, 'memcpy', tr, ` from rank ${s}`), NONE);
       t.due += uv.copyTime(cpus[s], cpus[r], c.messageSize, c.chunk);
       return e;
@@ -190,14 +190,14 @@ workloads.register({
     /** Detaches and drops the cache entries of k that overlap [lo, hi); false if the job failed. */
     function* evict(t: Task, k: number, lo: number, hi: number): Co<boolean> {
       for (let i = cacheHead[k], prev = NONE; i !== NONE; ) {
-        const next = cache.cols.next[i];
-        if (cache.cols.base[i] < hi && lo < cache.cols.end[i]) {
+        const next = cache.data[i * EW + NEXT];
+        if (cache.data[i * EW + BASE] < hi && lo < cache.data[i * EW + END]) {
           let rv = detach(t, i);
           if (typeof rv !== 'number') rv = yield* rv;
           if (!detached(t, i, rv)) return false;
           if (prev === NONE) cacheHead[k] = next;
-          else cache.cols.next[prev] = next;
-          cache.release(i);
+          else cache.data[prev * EW + NEXT] = next;
+          cache.release(i, t.tg.index);
         } else prev = i;
         i = next;
       }
@@ -212,7 +212,7 @@ workloads.register({
     function* finalize(t: Task, r: number): Co<boolean> {
       for (let i = 0; i < nUsed[r]; i++) {
         const k = r * n + used[r * n + i];
-        for (let e = cacheHead[k]; e !== NONE; e = cache.cols.next[e]) {
+        for (let e = cacheHead[k]; e !== NONE; e = cache.data[e * EW + NEXT]) {
           let rv = detach(t, e);
           if (typeof rv !== 'number') rv = yield* rv;
           if (!detached(t, e, rv)) return false;

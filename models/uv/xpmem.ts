@@ -14,7 +14,7 @@
 // Calls return what the ioctl would: a value >= 0, or -errno.
 import type { Co, Simulation } from '../../harness/sim/simulation.js';
 import { WaitQueue } from '../../harness/sim/sync.js';
-import { Slots } from './slots.js';
+import { Records } from './records.js';
 
 export const PAGE = 4096;
 /** The user address space on x86-64: TASK_SIZE = (1 << 47) - 4096. */
@@ -89,6 +89,12 @@ export interface Segment {
   size: number;
   mode: number;
   state: State;
+  /**
+   * Live attachments of this segment and their populated pages, kept as sums: removal charges
+   * their zap without walking them, and a segment no longer LIVE makes each of them empty.
+   */
+  attachments: number;
+  pages: number;
 }
 
 /** A thread of a thread group, running on one CPU; what it spends is paid at its next yield. */
@@ -123,41 +129,21 @@ export interface XpmemOptions {
   hungTaskTimeout: number;
 }
 
-const permitColumns = (n: number) => ({
-  apid: new Float64Array(n),
-  holder: new Int32Array(n),
-  seg: new Int32Array(n),
-  flags: new Uint8Array(n),
-  state: new Uint8Array(n),
-  firstAtt: new Int32Array(n),
-  nextOfHolder: new Int32Array(n),
-  prevOfHolder: new Int32Array(n),
-  nextOfSeg: new Int32Array(n),
-  prevOfSeg: new Int32Array(n),
-});
-
-const attachmentColumns = (n: number) => ({
-  permit: new Int32Array(n),
-  vaddr: new Float64Array(n),
-  size: new Float64Array(n),
-  offset: new Float64Array(n),
-  /** The span of populated pages [pageLo, pageHi): what a zap must clear. */
-  pageLo: new Int32Array(n),
-  pageHi: new Int32Array(n),
-  gru: new Uint8Array(n),
-  next: new Int32Array(n),
-  prev: new Int32Array(n),
-});
+/** Field offsets of a permit record (Int32Array) and an attachment record (Float64Array). */
+const P_HOLDER = 0, P_SEG = 1, P_UNIQ = 2, P_FLAGS = 3, P_STATE = 4, P_FIRST_ATT = 5, P_NEXT_OF_HOLDER = 6, P_PREV_OF_HOLDER = 7;
+const PW = 8;
+const A_PERMIT = 0, A_VADDR = 1, A_SIZE = 2, A_OFFSET = 3, A_PAGE_LO = 4, A_PAGE_HI = 5, A_GRU = 6, A_NEXT = 7, A_PREV = 8;
+const AW = 9;
 
 export class Xpmem {
   private tgs: ThreadGroup[] = [];
-  private byTgid = new Map<number, ThreadGroup>();
+  /** Thread groups by tgid: pids are small numbers, so an array. */
+  private byTgid: (ThreadGroup | undefined)[] = [];
   private segments: Segment[] = [];
-  /** List heads: each thread group's permits, each segment's permits (by index). */
+  /** List heads: each thread group's permits (by index). */
   private holderPermits: number[] = [];
-  private segmentPermits: number[] = [];
-  readonly permits = new Slots(permitColumns);
-  readonly atts = new Slots(attachmentColumns);
+  readonly permits = new Records((n) => new Int32Array(n), PW);
+  readonly atts = new Records((n) => new Float64Array(n), AW);
   private blocks = 0;
   private sleepers = new Map<Task, { kind: 'recall' | 'mmap_sem'; where: () => string }>();
   readonly stats = { recalls: 0, recallWaits: 0 };
@@ -178,12 +164,12 @@ export class Xpmem {
     };
     this.tgs.push(tg);
     this.holderPermits.push(NONE);
-    this.byTgid.set(tgid, tg);
+    this.byTgid[tgid] = tg;
     return tg;
   }
 
   tg(tgid: number): ThreadGroup | undefined {
-    return this.byTgid.get(tgid);
+    return this.byTgid[tgid];
   }
 
   /** fork(): the child sees the parent's attachments, which stay the parent's. */
@@ -216,7 +202,7 @@ export class Xpmem {
   /** What an id names in its thread group's table (0: nothing), if its partition and tgid match. */
   private lookup(id: number): number {
     // id >>> 0 is id mod 2^32: the tgid.
-    const tg = this.byTgid.get(id >>> 0);
+    const tg = this.byTgid[id >>> 0];
     if (!tg || tg.partition !== Math.floor(id / 2 ** 48)) return 0;
     return tg.ids[Math.floor(id / 2 ** 32) & 0xffff] ?? 0;
   }
@@ -248,12 +234,11 @@ export class Xpmem {
       bytes = this.opts.maxaddrClamp ? TASK_SIZE : 2 ** 64;
     } else if (bytes <= 0 || vaddr % PAGE !== 0 || bytes % PAGE !== 0 || vaddr + bytes > TASK_SIZE) return -EINVAL;
     const tg = t.tg;
-    const seg: Segment = { index: this.segments.length, segid: 0, owner: tg, vaddr, size: bytes, mode, state: LIVE };
+    const seg: Segment = { index: this.segments.length, segid: 0, owner: tg, vaddr, size: bytes, mode, state: LIVE, attachments: 0, pages: 0 };
     const segid = this.newId(tg, -(seg.index + 1));
     if (segid < 0) return segid;
     seg.segid = segid;
     this.segments.push(seg);
-    this.segmentPermits.push(NONE);
     tg.segments.push(seg);
     return segid;
   }
@@ -261,7 +246,7 @@ export class Xpmem {
   remove(t: Task, segid: number): MaySleep {
     this.enter(t);
     if (segid <= 0) return -EINVAL;
-    const owner = this.byTgid.get(segid >>> 0);
+    const owner = this.byTgid[segid >>> 0];
     if (owner && owner.state === LIVE && owner !== t.tg) return -EACCES;
     const seg = this.segmentOf(segid);
     if (!seg || seg.state !== LIVE || !owner || owner.state !== LIVE) return -ENOENT;
@@ -278,21 +263,20 @@ export class Xpmem {
     if (!seg || seg.state !== LIVE || seg.owner.state !== LIVE) return -ENOENT;
     const tg = t.tg;
     if (!this.permitted(tg, seg, flags)) return -EACCES;
-    const p = this.permits.alloc();
+    const p = this.permits.alloc(tg.index);
     const apid = this.newId(tg, p + 1);
     if (apid < 0) {
-      this.permits.release(p);
+      this.permits.release(p, tg.index);
       return apid;
     }
-    const c = this.permits.cols;
-    c.apid[p] = apid;
-    c.holder[p] = tg.index;
-    c.seg[p] = seg.index;
-    c.flags[p] = flags;
-    c.state[p] = LIVE;
-    c.firstAtt[p] = NONE;
-    link(c.nextOfHolder, c.prevOfHolder, this.holderPermits, tg.index, p);
-    link(c.nextOfSeg, c.prevOfSeg, this.segmentPermits, seg.index, p);
+    const c = this.permits.data;
+    c[p * PW + P_UNIQ] = Math.floor(apid / 2 ** 32) & 0xffff;
+    c[p * PW + P_HOLDER] = tg.index;
+    c[p * PW + P_SEG] = seg.index;
+    c[p * PW + P_FLAGS] = flags;
+    c[p * PW + P_STATE] = LIVE;
+    c[p * PW + P_FIRST_ATT] = NONE;
+    link(c, PW, P_NEXT_OF_HOLDER, P_PREV_OF_HOLDER, this.holderPermits, tg.index, p);
     return apid;
   }
 
@@ -300,9 +284,9 @@ export class Xpmem {
     this.enter(t);
     if (apid <= 0) return -EINVAL;
     const p = this.permitOf(apid);
-    const c = this.permits.cols;
-    if (p === NONE || c.state[p] !== LIVE || this.tgs[c.holder[p]].state !== LIVE) return -ENOENT;
-    if (this.tgs[c.holder[p]] !== t.tg) return -EACCES;
+    const c = this.permits.data;
+    if (p === NONE || c[p * PW + P_STATE] !== LIVE || this.tgs[c[p * PW + P_HOLDER]].state !== LIVE) return -ENOENT;
+    if (this.tgs[c[p * PW + P_HOLDER]] !== t.tg) return -EACCES;
     return this.destroyPermit(t, p);
   }
 
@@ -311,16 +295,16 @@ export class Xpmem {
     this.enter(t);
     if (apid <= 0 || offset % PAGE !== 0 || vaddr % PAGE !== 0 || size === 0) return -EINVAL;
     const p = this.permitOf(apid);
-    const c = this.permits.cols;
-    if (p === NONE || c.state[p] !== LIVE) return -ENOENT;
+    const c = this.permits.data;
+    if (p === NONE || c[p * PW + P_STATE] !== LIVE) return -ENOENT;
     const tg = t.tg;
-    if (this.tgs[c.holder[p]] !== tg) return -EACCES;
-    const seg = this.segments[c.seg[p]];
+    if (this.tgs[c[p * PW + P_HOLDER]] !== tg) return -EACCES;
+    const seg = this.segments[c[p * PW + P_SEG]];
     if (seg.state !== LIVE) return -ENOENT;
     const cross = seg.owner.partition !== tg.partition;
     if (cross && this.remoteDown(t, seg.owner.partition)) return -EINVAL;
     // Attach always asks for read/write.
-    if (c.flags[p] === XPMEM_RDONLY) return -EACCES;
+    if (c[p * PW + P_FLAGS] === XPMEM_RDONLY) return -EACCES;
     const bytes = Math.ceil(size / PAGE) * PAGE;
     if (offset + bytes > seg.size) return -EINVAL;
     let at = vaddr;
@@ -328,15 +312,16 @@ export class Xpmem {
       at = tg.nextVaddr;
       tg.nextVaddr = at + bytes + PAGE;
     } else if (at + bytes > TASK_SIZE || this.findAttachment(tg, at, bytes) !== NONE || (seg.owner === tg && at < seg.vaddr + seg.size && seg.vaddr < at + bytes)) return -EINVAL;
-    const a = this.atts.alloc();
-    const ac = this.atts.cols;
-    ac.permit[a] = p;
-    ac.vaddr[a] = at;
-    ac.size[a] = bytes;
-    ac.offset[a] = offset;
-    ac.pageLo[a] = ac.pageHi[a] = 0;
-    ac.gru[a] = gru || cross ? 1 : 0;
-    link(ac.next, ac.prev, c.firstAtt, p, a);
+    const a = this.atts.alloc(tg.index);
+    const ac = this.atts.data;
+    ac[a * AW + A_PERMIT] = p;
+    ac[a * AW + A_VADDR] = at;
+    ac[a * AW + A_SIZE] = bytes;
+    ac[a * AW + A_OFFSET] = offset;
+    ac[a * AW + A_PAGE_LO] = ac[a * AW + A_PAGE_HI] = 0;
+    ac[a * AW + A_GRU] = gru || cross ? 1 : 0;
+    link(ac, AW, A_NEXT, A_PREV, c, p * PW + P_FIRST_ATT, a);
+    seg.attachments++;
     this.lastAttachment = a;
     return at;
   }
@@ -347,10 +332,15 @@ export class Xpmem {
     const tg = t.tg;
     const a = hint !== NONE && this.holderOf(hint) === tg && this.covers(hint, vaddr) ? hint : this.findAttachment(tg, vaddr, 1);
     if (a !== NONE) return this.recalls(a) ? this.recallAndUnmap(t, a) : this.unmap(t, a, false);
-    const ac = this.atts.cols;
-    if (tg.inherited.some((h) => vaddr >= ac.vaddr[h] && vaddr < ac.vaddr[h] + ac.size[h])) return -EACCES;
+    const ac = this.atts.data;
+    if (tg.inherited.some((h) => vaddr >= ac[h * AW + A_VADDR] && vaddr < ac[h * AW + A_VADDR] + ac[h * AW + A_SIZE])) return -EACCES;
     if (tg.mappings.some((x) => vaddr >= x.vaddr && vaddr < x.vaddr + x.size)) return -EINVAL;
     return 0;
+  }
+
+  /** Where attachment a is mapped. */
+  vaddrOf(a: number): number {
+    return this.atts.data[a * AW + A_VADDR];
   }
 
   /** A load or store at vaddr: SIGBUS through an attachment whose segment is gone, or in a hole. */
@@ -358,22 +348,24 @@ export class Xpmem {
     let a = this.findAttachment(t.tg, vaddr, 1);
     if (a === NONE) a = t.tg.inherited.find((h) => this.covers(h, vaddr)) ?? NONE;
     if (a === NONE) return t.tg.mappings.some((x) => vaddr >= x.vaddr && vaddr < x.vaddr + x.size) ? 0 : -SIGBUS;
-    return this.touchAttachment(t, a, vaddr - this.atts.cols.vaddr[a], 1);
+    return this.touchAttachment(t, a, vaddr - this.atts.data[a * AW + A_VADDR], 1);
   }
 
   /** Loads or stores bytes at offset into attachment a: first touches fault the pages in. */
   touchAttachment(t: Task, a: number, offset: number, bytes: number): number {
-    const ac = this.atts.cols;
-    const seg = this.segments[this.permits.cols.seg[ac.permit[a]]];
+    const ac = this.atts.data;
+    const seg = this.segmentOfAttachment(a);
     if (seg.state !== LIVE) return -SIGBUS;
-    const lo = Math.floor(offset / PAGE), hi = Math.min(ac.size[a] / PAGE, Math.ceil((offset + bytes) / PAGE));
-    const pLo = ac.pageLo[a], pHi = ac.pageHi[a];
+    const lo = Math.floor(offset / PAGE), hi = Math.min(ac[a * AW + A_SIZE] / PAGE, Math.ceil((offset + bytes) / PAGE));
+    const pLo = ac[a * AW + A_PAGE_LO], pHi = ac[a * AW + A_PAGE_HI];
     // Pages outside the populated span fault in; the span grows to cover both.
     const faulted = pHi === pLo ? hi - lo : hi - lo - Math.max(0, Math.min(hi, pHi) - Math.max(lo, pLo));
     if (faulted > 0) {
       t.due += faulted * this.opts.costs.pageFault;
-      ac.pageLo[a] = pHi === pLo ? lo : Math.min(lo, pLo);
-      ac.pageHi[a] = Math.max(hi, pHi);
+      const nLo = pHi === pLo ? lo : Math.min(lo, pLo), nHi = Math.max(hi, pHi);
+      seg.pages += nHi - nLo - (pHi - pLo);
+      ac[a * AW + A_PAGE_LO] = nLo;
+      ac[a * AW + A_PAGE_HI] = nHi;
     }
     return 0;
   }
@@ -394,24 +386,24 @@ export class Xpmem {
   }
 
   private holderOf(a: number): ThreadGroup | undefined {
-    return this.tgs[this.permits.cols.holder[this.atts.cols.permit[a]]];
+    return this.tgs[this.permits.data[this.atts.data[a * AW + A_PERMIT] * PW + P_HOLDER]];
   }
 
   private covers(a: number, vaddr: number): boolean {
-    const ac = this.atts.cols;
-    return vaddr >= ac.vaddr[a] && vaddr < ac.vaddr[a] + ac.size[a];
+    const ac = this.atts.data;
+    return vaddr >= ac[a * AW + A_VADDR] && vaddr < ac[a * AW + A_VADDR] + ac[a * AW + A_SIZE];
   }
 
   private eachAttachment(tg: ThreadGroup, fn: (a: number) => void): void {
-    const c = this.permits.cols, ac = this.atts.cols;
-    for (let p = this.holderPermits[tg.index]; p !== NONE; p = c.nextOfHolder[p]) for (let a = c.firstAtt[p]; a !== NONE; a = ac.next[a]) fn(a);
+    const c = this.permits.data, ac = this.atts.data;
+    for (let p = this.holderPermits[tg.index]; p !== NONE; p = c[p * PW + P_NEXT_OF_HOLDER]) for (let a = c[p * PW + P_FIRST_ATT]; a !== NONE; a = ac[a * AW + A_NEXT]) fn(a);
   }
 
   /** The tg's attachment overlapping [vaddr, vaddr + bytes), by walking its permits. */
   private findAttachment(tg: ThreadGroup, vaddr: number, bytes: number): number {
-    const c = this.permits.cols, ac = this.atts.cols;
-    for (let p = this.holderPermits[tg.index]; p !== NONE; p = c.nextOfHolder[p]) {
-      for (let a = c.firstAtt[p]; a !== NONE; a = ac.next[a]) if (vaddr < ac.vaddr[a] + ac.size[a] && ac.vaddr[a] < vaddr + bytes) return a;
+    const c = this.permits.data, ac = this.atts.data;
+    for (let p = this.holderPermits[tg.index]; p !== NONE; p = c[p * PW + P_NEXT_OF_HOLDER]) {
+      for (let a = c[p * PW + P_FIRST_ATT]; a !== NONE; a = ac[a * AW + A_NEXT]) if (vaddr < ac[a * AW + A_VADDR] + ac[a * AW + A_SIZE] && ac[a * AW + A_VADDR] < vaddr + bytes) return a;
     }
     return NONE;
   }
@@ -425,12 +417,12 @@ export class Xpmem {
 
   /** Permit teardown: its attachments unmapped (at once, until one needs a recall), then freed. */
   private destroyPermit(t: Task, p: number): MaySleep {
-    this.permits.cols.state[p] = DESTROYING;
+    this.permits.data[p * PW + P_STATE] = DESTROYING;
     return this.unmapQuick(t, p) === NONE ? this.freePermit(p) : this.destroyPermitRecalling(t, p);
   }
 
   private *destroyPermitRecalling(t: Task, p: number): Co<number> {
-    for (let a = this.permits.cols.firstAtt[p]; a !== NONE; a = this.unmapQuick(t, p)) yield* this.recallAndUnmap(t, a);
+    for (let a = this.permits.data[p * PW + P_FIRST_ATT]; a !== NONE; a = this.unmapQuick(t, p)) yield* this.recallAndUnmap(t, a);
     return this.freePermit(p);
   }
 
@@ -438,18 +430,17 @@ export class Xpmem {
   private unmapQuick(t: Task, p: number): number {
     let a: number;
     // Columns are read afresh each time: a yield elsewhere may have let another task grow them.
-    while ((a = this.permits.cols.firstAtt[p]) !== NONE && !this.recalls(a)) this.unmap(t, a, false);
+    while ((a = this.permits.data[p * PW + P_FIRST_ATT]) !== NONE && !this.recalls(a)) this.unmap(t, a, false);
     return a;
   }
 
   private freePermit(p: number): number {
-    const c = this.permits.cols;
-    c.state[p] = DESTROYED;
-    const holder = this.tgs[c.holder[p]];
-    unlink(c.nextOfHolder, c.prevOfHolder, this.holderPermits, holder.index, p);
-    unlink(c.nextOfSeg, c.prevOfSeg, this.segmentPermits, c.seg[p], p);
-    holder.ids[Math.floor(c.apid[p] / 2 ** 32) & 0xffff] = 0;
-    this.permits.release(p);
+    const c = this.permits.data;
+    c[p * PW + P_STATE] = DESTROYED;
+    const holder = this.tgs[c[p * PW + P_HOLDER]];
+    unlink(c, PW, P_NEXT_OF_HOLDER, P_PREV_OF_HOLDER, this.holderPermits, holder.index, p);
+    holder.ids[c[p * PW + P_UNIQ]] = 0;
+    this.permits.release(p, holder.index);
     return 0;
   }
 
@@ -470,27 +461,30 @@ export class Xpmem {
   }
 
   private clearSegment(t: Task, s: Segment): number {
-    const c = this.permits.cols, ac = this.atts.cols;
-    for (let p = this.segmentPermits[s.index]; p !== NONE; p = c.nextOfSeg[p]) {
-      for (let a = c.firstAtt[p]; a !== NONE; a = ac.next[a]) {
-        t.due += this.zapTime(a);
-        ac.pageLo[a] = ac.pageHi[a] = 0;
-      }
-    }
+    t.due += s.pages * this.opts.costs.pteClear + s.attachments * this.opts.costs.tlbFlush;
     s.state = DESTROYED;
     const own = s.owner.segments;
     own.splice(own.indexOf(s), 1);
     return 0;
   }
 
+  /** Populated pages of attachment a: none once its segment's removal has cleared them. */
+  private pagesOf(a: number): number {
+    const ac = this.atts.data;
+    return this.segmentOfAttachment(a).state === LIVE ? ac[a * AW + A_PAGE_HI] - ac[a * AW + A_PAGE_LO] : 0;
+  }
+
   private zapTime(a: number): number {
-    const ac = this.atts.cols;
-    return (ac.pageHi[a] - ac.pageLo[a]) * this.opts.costs.pteClear + this.opts.costs.tlbFlush;
+    return this.pagesOf(a) * this.opts.costs.pteClear + this.opts.costs.tlbFlush;
+  }
+
+  private segmentOfAttachment(a: number): Segment {
+    return this.segments[this.permits.data[this.atts.data[a * AW + A_PERMIT] * PW + P_SEG]];
   }
 
   /** Whether unmapping a must first recall its PFNs from the owner: a GRU-addressable attachment. */
   private recalls(a: number): boolean {
-    return this.atts.cols.gru[a] === 1 && this.segments[this.permits.cols.seg[this.atts.cols.permit[a]]].owner.state !== DESTROYED;
+    return this.atts.data[a * AW + A_GRU] === 1 && this.segmentOfAttachment(a).owner.state !== DESTROYED;
   }
 
   /**
@@ -499,9 +493,9 @@ export class Xpmem {
    * of its segments overlaps that range.
    */
   private *recallAndUnmap(t: Task, a: number): Co<number> {
-    const ac = this.atts.cols;
-    const owner = this.segments[this.permits.cols.seg[ac.permit[a]]].owner;
-    const gruStart = GRU_BASE + ac.offset[a], size = ac.size[a];
+    const ac = this.atts.data;
+    const owner = this.segmentOfAttachment(a).owner;
+    const gruStart = GRU_BASE + ac[a * AW + A_OFFSET], size = ac[a * AW + A_SIZE];
     this.stats.recalls++;
     owner.nActiveRecalls++;
     owner.mmapReaders++;
@@ -526,9 +520,12 @@ export class Xpmem {
   /** Removes attachment a; `zapped`: a recall already cleared (and paid for) its PTEs. */
   private unmap(t: Task, a: number, zapped: boolean): number {
     if (!zapped) t.due += this.zapTime(a);
-    const ac = this.atts.cols;
-    unlink(ac.next, ac.prev, this.permits.cols.firstAtt, ac.permit[a], a);
-    this.atts.release(a);
+    const seg = this.segmentOfAttachment(a);
+    seg.pages -= this.pagesOf(a);
+    seg.attachments--;
+    const ac = this.atts.data, p = ac[a * AW + A_PERMIT];
+    unlink(ac, AW, A_NEXT, A_PREV, this.permits.data, p * PW + P_FIRST_ATT, a);
+    this.atts.release(a, this.permits.data[p * PW + P_HOLDER]);
     return 0;
   }
 
@@ -581,19 +578,20 @@ export class Xpmem {
   }
 }
 
-type Heads = Int32Array | number[];
+type Heads = Int32Array | Float64Array | number[];
 
-/** Pushes slot s at the head of list `heads[h]`, kept in next/prev columns. */
-function link(next: Int32Array, prev: Int32Array, heads: Heads, h: number, s: number): void {
+/** Pushes record s at the head of list heads[h]; its next/prev are fields of the records in d. */
+function link(d: Int32Array | Float64Array, w: number, next: number, prev: number, heads: Heads, h: number, s: number): void {
   const first = heads[h];
-  next[s] = first;
-  prev[s] = NONE;
-  if (first !== NONE) prev[first] = s;
+  d[s * w + next] = first;
+  d[s * w + prev] = NONE;
+  if (first !== NONE) d[first * w + prev] = s;
   heads[h] = s;
 }
 
-function unlink(next: Int32Array, prev: Int32Array, heads: Heads, h: number, s: number): void {
-  if (prev[s] !== NONE) next[prev[s]] = next[s];
-  else heads[h] = next[s];
-  if (next[s] !== NONE) prev[next[s]] = prev[s];
+function unlink(d: Int32Array | Float64Array, w: number, next: number, prev: number, heads: Heads, h: number, s: number): void {
+  const n = d[s * w + next], p = d[s * w + prev];
+  if (p !== NONE) d[p * w + next] = n;
+  else heads[h] = n;
+  if (n !== NONE) d[n * w + prev] = p;
 }

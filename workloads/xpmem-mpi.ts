@@ -69,6 +69,8 @@ function haloPeers(r: number, n: number): number[] {
 
 /** A registration cache entry: the range it covers, its attachment, the next entry of its peer. */
 const BASE = 0, END = 1, ATT = 2, NEXT = 3, EW = 4;
+/** A pair's record: its apid and the head of its cache entries. */
+const APID = 0, HEAD = 1, PAIR = 2;
 
 workloads.register({
   kind: 'xpmem-mpi',
@@ -88,10 +90,11 @@ workloads.register({
     const cpus = uv.place(n, c.placement as Placement);
     const tasks = cpus.map((cpu, r) => uv.task(x.open(FIRST_TGID + r, cpu.partition), `rank${r}`, cpu));
     const segids = new Float64Array(n);
-    const apids = new Float64Array(n * n);
-    /** Registration cache entries, chained per (receiver, sender). */
+    /** Per (receiver, sender) pair k = r * n + s: the apid (0: no get yet) and its first cache entry. */
+    const pairs = new Float64Array(n * n * PAIR);
+    for (let k = 0; k < n * n; k++) pairs[k * PAIR + HEAD] = NONE;
+    /** Registration cache entries, chained per pair. */
     const cache = new Records((n) => new Float64Array(n), EW);
-    const cacheHead = new Int32Array(n * n).fill(NONE);
     /** Senders in the order each receiver first used them: the order finalize tears down. */
     const used = new Int32Array(n * n);
     const nUsed = new Int32Array(n);
@@ -150,17 +153,17 @@ workloads.register({
      * when cached ranges overlap [lo, hi) and must be detached first (mergeLo/mergeHi say where).
      */
     function message(t: Task, r: number, s: number, k: number, lo: number, hi: number, addr: number): number {
-      let apid = apids[k];
+      let apid = pairs[k * PAIR + APID];
       if (apid === 0) {
         apid = x.get(t, segids[s], XPMEM_RDWR, XPMEM_PERMIT_MODE, null);
         if (apid < 0) return (fail(t, 'xpmem_get', apid, `(${hex(segids[s])})`), NONE);
-        apids[k] = apid;
+        pairs[k * PAIR + APID] = apid;
         used[r * n + nUsed[r]++] = s;
       }
       const cc = cache.data;
       let e = NONE;
       m.lookups++;
-      for (let i = cacheHead[k]; i !== NONE && e === NONE; i = cc[i * EW + NEXT]) {
+      for (let i = pairs[k * PAIR + HEAD]; i !== NONE && e === NONE; i = cc[i * EW + NEXT]) {
         if (cc[i * EW + BASE] <= lo && cc[i * EW + END] >= hi) e = i;
         else if (cc[i * EW + BASE] < hi && lo < cc[i * EW + END]) {
           mergeLo = Math.min(lo, cc[i * EW + BASE]);
@@ -178,8 +181,8 @@ workloads.register({
         ec[e * EW + BASE] = lo;
         ec[e * EW + END] = hi;
         ec[e * EW + ATT] = x.lastAttachment;
-        ec[e * EW + NEXT] = cacheHead[k];
-        cacheHead[k] = e;
+        ec[e * EW + NEXT] = pairs[k * PAIR + HEAD];
+        pairs[k * PAIR + HEAD] = e;
       }
       const tr = x.touchAttachment(t, cache.data[e * EW + ATT], addr - cache.data[e * EW + BASE], c.messageSize);
       if (tr < 0) return (fail(t, 'memcpy', tr, ` from rank ${s}`), NONE);
@@ -189,41 +192,18 @@ workloads.register({
 
     /** Detaches and drops the cache entries of k that overlap [lo, hi); false if the job failed. */
     function* evict(t: Task, k: number, lo: number, hi: number): Co<boolean> {
-      for (let i = cacheHead[k], prev = NONE; i !== NONE; ) {
+      for (let i = pairs[k * PAIR + HEAD], prev = NONE; i !== NONE; ) {
         const next = cache.data[i * EW + NEXT];
         if (cache.data[i * EW + BASE] < hi && lo < cache.data[i * EW + END]) {
           let rv = detach(t, i);
           if (typeof rv !== 'number') rv = yield* rv;
           if (!detached(t, i, rv)) return false;
-          if (prev === NONE) cacheHead[k] = next;
+          if (prev === NONE) pairs[k * PAIR + HEAD] = next;
           else cache.data[prev * EW + NEXT] = next;
           cache.release(i, t.tg.index);
         } else prev = i;
         i = next;
       }
-      return true;
-    }
-
-    /**
-     * MPI_Finalize's XPMEM part: detach everything, release every apid, remove the own segment.
-     * Calls that finish at once are not wrapped in generators: a 1024-rank alltoall makes a
-     * million of each.
-     */
-    function* finalize(t: Task, r: number): Co<boolean> {
-      for (let i = 0; i < nUsed[r]; i++) {
-        const k = r * n + used[r * n + i];
-        for (let e = cacheHead[k]; e !== NONE; e = cache.data[e * EW + NEXT]) {
-          let rv = detach(t, e);
-          if (typeof rv !== 'number') rv = yield* rv;
-          if (!detached(t, e, rv)) return false;
-        }
-        let rv = x.release(t, apids[k]);
-        if (typeof rv !== 'number') rv = yield* rv;
-        if (rv < 0) return fail(t, 'xpmem_release', rv, `(${hex(apids[k])})`);
-      }
-      // Like the MPI libraries, ignore the result: a fault may have removed the segment already.
-      yield* settle(x.remove(t, segids[r]));
-      yield t.pay();
       return true;
     }
 
@@ -284,7 +264,24 @@ workloads.register({
         if (!alive(t)) return;
       }
       if (c.finalizeSkew > 0) yield rng.int(c.finalizeSkew + 1);
-      if (yield* finalize(t, r)) done();
+      // MPI_Finalize's XPMEM part: detach everything, release every apid, remove the own segment.
+      // It runs here, not in a sub-generator, and calls that finish at once are not wrapped in
+      // generators: a 1024-rank alltoall makes a million of each.
+      for (let i = 0; i < nUsed[r]; i++) {
+        const k = r * n + used[r * n + i];
+        for (let e = pairs[k * PAIR + HEAD]; e !== NONE; e = cache.data[e * EW + NEXT]) {
+          let rv = detach(t, e);
+          if (typeof rv !== 'number') rv = yield* rv;
+          if (!detached(t, e, rv)) return;
+        }
+        let rv = x.release(t, pairs[k * PAIR + APID]);
+        if (typeof rv !== 'number') rv = yield* rv;
+        if (rv < 0) return void fail(t, 'xpmem_release', rv, `(${hex(pairs[k * PAIR + APID])})`);
+      }
+      // Like the MPI libraries, ignore the result: a fault may have removed the segment already.
+      yield* settle(x.remove(t, segids[r]));
+      yield t.pay();
+      done();
     }
 
     uv.onKilled = (t) => {

@@ -132,8 +132,9 @@ export interface XpmemOptions {
 /** Field offsets of a permit record (Int32Array) and an attachment record (Float64Array). */
 const P_HOLDER = 0, P_SEG = 1, P_UNIQ = 2, P_FLAGS = 3, P_STATE = 4, P_FIRST_ATT = 5, P_NEXT_OF_HOLDER = 6, P_PREV_OF_HOLDER = 7;
 const PW = 8;
-const A_PERMIT = 0, A_VADDR = 1, A_SIZE = 2, A_OFFSET = 3, A_PAGE_LO = 4, A_PAGE_HI = 5, A_GRU = 6, A_NEXT = 7, A_PREV = 8;
-const AW = 9;
+// A_PERMIT_GRU holds permit * 2 + (1 if GRU-addressable): eight doubles, one cache line.
+const A_PERMIT_GRU = 0, A_VADDR = 1, A_SIZE = 2, A_OFFSET = 3, A_PAGE_LO = 4, A_PAGE_HI = 5, A_NEXT = 6, A_PREV = 7;
+const AW = 8;
 
 export class Xpmem {
   private tgs: ThreadGroup[] = [];
@@ -314,12 +315,11 @@ export class Xpmem {
     } else if (at + bytes > TASK_SIZE || this.findAttachment(tg, at, bytes) !== NONE || (seg.owner === tg && at < seg.vaddr + seg.size && seg.vaddr < at + bytes)) return -EINVAL;
     const a = this.atts.alloc(tg.index);
     const ac = this.atts.data;
-    ac[a * AW + A_PERMIT] = p;
+    ac[a * AW + A_PERMIT_GRU] = p * 2 + (gru || cross ? 1 : 0);
     ac[a * AW + A_VADDR] = at;
     ac[a * AW + A_SIZE] = bytes;
     ac[a * AW + A_OFFSET] = offset;
     ac[a * AW + A_PAGE_LO] = ac[a * AW + A_PAGE_HI] = 0;
-    ac[a * AW + A_GRU] = gru || cross ? 1 : 0;
     link(ac, AW, A_NEXT, A_PREV, c, p * PW + P_FIRST_ATT, a);
     seg.attachments++;
     this.lastAttachment = a;
@@ -386,7 +386,7 @@ export class Xpmem {
   }
 
   private holderOf(a: number): ThreadGroup | undefined {
-    return this.tgs[this.permits.data[this.atts.data[a * AW + A_PERMIT] * PW + P_HOLDER]];
+    return this.tgs[this.permits.data[this.permitOfAttachment(a) * PW + P_HOLDER]];
   }
 
   private covers(a: number, vaddr: number): boolean {
@@ -479,12 +479,16 @@ export class Xpmem {
   }
 
   private segmentOfAttachment(a: number): Segment {
-    return this.segments[this.permits.data[this.atts.data[a * AW + A_PERMIT] * PW + P_SEG]];
+    return this.segments[this.permits.data[this.permitOfAttachment(a) * PW + P_SEG]];
+  }
+
+  private permitOfAttachment(a: number): number {
+    return this.atts.data[a * AW + A_PERMIT_GRU] >> 1;
   }
 
   /** Whether unmapping a must first recall its PFNs from the owner: a GRU-addressable attachment. */
   private recalls(a: number): boolean {
-    return this.atts.data[a * AW + A_GRU] === 1 && this.segmentOfAttachment(a).owner.state !== DESTROYED;
+    return (this.atts.data[a * AW + A_PERMIT_GRU] & 1) === 1 && this.segmentOfAttachment(a).owner.state !== DESTROYED;
   }
 
   /**
@@ -523,7 +527,7 @@ export class Xpmem {
     const seg = this.segmentOfAttachment(a);
     seg.pages -= this.pagesOf(a);
     seg.attachments--;
-    const ac = this.atts.data, p = ac[a * AW + A_PERMIT];
+    const ac = this.atts.data, p = this.permitOfAttachment(a);
     unlink(ac, AW, A_NEXT, A_PREV, this.permits.data, p * PW + P_FIRST_ATT, a);
     this.atts.release(a, this.permits.data[p * PW + P_HOLDER]);
     return 0;

@@ -139,6 +139,12 @@ workloads.register({
         default: return (r - 1 - k + n) % n;
       }
     };
+    // Every pair of the first iteration gets a permit and an attachment (64 spare per rank for
+    // the stores' per-rank chunks): reserving them at once spares the stores' growth copies.
+    let firstPairs = 0;
+    for (let r = 0; r < n; r++) firstPairs += count(r, 0) + 64;
+    x.reserve(firstPairs, firstPairs);
+    cache.reserve(firstPairs);
     const gru = (r: number, s: number) => c.gru === 'all' || cpus[r].partition !== cpus[s].partition;
 
     /** Detaches cache entry e; a number when it finished at once, else the recall to run. */

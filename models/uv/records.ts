@@ -32,12 +32,24 @@ export class Records<T extends Int32Array | Float64Array> {
     return s;
   }
 
+  /** Makes room for n more records at once, instead of doubling (and copying) on the way there. */
+  reserve(n: number): void {
+    const need = this.used + n;
+    if (need <= this.cap) return;
+    this.cap = need;
+    this.resize();
+  }
+
   release(slot: number, owner: number): void {
     (this.free[owner] ??= []).push(slot);
   }
 
   private grow(): void {
     this.cap *= 2;
+    this.resize();
+  }
+
+  private resize(): void {
     const data = this.make(this.cap * this.stride);
     data.set(this.data);
     this.data = data;

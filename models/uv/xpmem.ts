@@ -169,6 +169,12 @@ export class Xpmem {
     return tg;
   }
 
+  /** Room for this many more permits and attachments, for callers that know how many they will make. */
+  reserve(permits: number, attachments: number): void {
+    this.permits.reserve(permits);
+    this.atts.reserve(attachments);
+  }
+
   tg(tgid: number): ThreadGroup | undefined {
     return this.byTgid[tgid];
   }

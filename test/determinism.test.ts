@@ -6,19 +6,34 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { canonicalTrials, faultsweep, replayArgs, tempDir } from './helpers.js';
 
-test('--jobs 1 and --jobs 2 give the same trials.jsonl records', async () => {
+/** The canonical trials of one experiment run with --jobs 1 and with --jobs 2. */
+async function byJobs(args: string[]): Promise<[string[], string[]]> {
   const base = tempDir('det');
-  const args = ['run', 'experiments/remote-access.yaml', '--seeds', '4', '--set', 'workload.accesses=1500', '--json'];
-  const one = await faultsweep([...args, '--jobs', '1', '--out', join(base, 'j1')]);
-  const two = await faultsweep([...args, '--jobs', '2', '--out', join(base, 'j2')]);
-  assert.equal(one.exitCode, 0, String(one.stderr));
-  assert.equal(two.exitCode, 0, String(two.stderr));
-  const a = canonicalTrials(readFileSync(join(base, 'j1', 'trials.jsonl'), 'utf8'));
-  const b = canonicalTrials(readFileSync(join(base, 'j2', 'trials.jsonl'), 'utf8'));
+  const runs = [];
+  for (const jobs of ['1', '2']) {
+    const r = await faultsweep([...args, '--jobs', jobs, '--out', join(base, `j${jobs}`)]);
+    assert.ok(r.exitCode === 0, String(r.stderr));
+    runs.push(canonicalTrials(readFileSync(join(base, `j${jobs}`, 'trials.jsonl'), 'utf8')));
+  }
+  return runs as [string[], string[]];
+}
+
+test('--jobs 1 and --jobs 2 give the same trials.jsonl records', async () => {
+  const [a, b] = await byJobs(['run', 'experiments/remote-access.yaml', '--seeds', '4', '--set', 'workload.accesses=1500']);
   assert.equal(a.length, 16);
   assert.deepEqual(a, b);
   // Distinct seeds really are distinct trials.
   assert.equal(new Set(a.map((r) => JSON.parse(r).digest)).size, a.length);
+});
+
+test('so do XPMEM jobs whose faults and hangs depend on the interleaving', async () => {
+  const [a, b] = await byJobs(['run', 'experiments/segment-destroy.yaml', '--seeds', '3', '--set', 'workload.ranks=32']);
+  assert.equal(a.length, 6);
+  assert.deepEqual(a, b);
+  const [c, d] = await byJobs(['run', 'experiments/xpmem-recall-hang.yaml', '--seeds', '3', '--where', 'workload.ranks == 64']);
+  assert.equal(c.length, 6);
+  assert.deepEqual(c, d);
+  assert.ok(c.some((r) => JSON.parse(r).outcome === 'hang'));
 });
 
 test('a replay reproduces the recorded digest, and a wrong digest is an error', async () => {

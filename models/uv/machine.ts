@@ -10,7 +10,7 @@ import type { Simulation } from '../../harness/sim/simulation.js';
 import { bandwidth, duration } from '../../harness/experiment/units.js';
 import { MAX_PARTITIONS, Task, Xpmem, type ThreadGroup } from './xpmem.js';
 
-export const uvProfile = z.strictObject({
+const uvProfile = z.strictObject({
   partitions: z.int().positive().max(MAX_PARTITIONS, `at most ${MAX_PARTITIONS} partitions (ids keep partid << 48 exact)`),
   bladesPerPartition: z.int().positive(),
   socketsPerBlade: z.int().positive(),
@@ -33,14 +33,14 @@ export const uvProfile = z.strictObject({
   }),
 });
 
-export const uvKernel = z.strictObject({
+const uvKernel = z.strictObject({
   build: z.string().default('SGI XPMEM 2013'),
   xpmemMaxaddrClamp: z.boolean().default(true).meta({ description: 'false: XPMEM_MAXADDR_SIZE covers GRU space (before the 2013 fix)' }),
   hungTaskTimeout: duration().prefault('120 s').meta({ description: "khungtaskd's hung_task_timeout_secs" }),
 });
 
-export type UvProfile = z.output<typeof uvProfile>;
-export type UvKernel = z.output<typeof uvKernel>;
+type UvProfile = z.output<typeof uvProfile>;
+type UvKernel = z.output<typeof uvKernel>;
 
 export type Placement = 'block' | 'round-robin';
 

@@ -18,11 +18,11 @@ import { Records } from './records.js';
 
 export const PAGE = 4096;
 /** The user address space on x86-64: TASK_SIZE = (1 << 47) - 4096. */
-export const TASK_SIZE = 2 ** 47 - PAGE;
+const TASK_SIZE = 2 ** 47 - PAGE;
 /** (size_t)-1, the "whole address space" size every MPI library passes to xpmem_make. */
 export const XPMEM_MAXADDR_SIZE = -1;
 /** Where user virtual addresses in GRU space start. */
-export const GRU_BASE = 2 ** 48;
+const GRU_BASE = 2 ** 48;
 export const XPMEM_PERMIT_MODE = 1;
 export const XPMEM_RDONLY = 0x1;
 export const XPMEM_RDWR = 0x2;
@@ -143,8 +143,8 @@ export class Xpmem {
   private segments: Segment[] = [];
   /** List heads: each thread group's permits (by index). */
   private holderPermits: number[] = [];
-  readonly permits = new Records((n) => new Int32Array(n), PW);
-  readonly atts = new Records((n) => new Float64Array(n), AW);
+  private readonly permits = new Records((n) => new Int32Array(n), PW);
+  private readonly atts = new Records((n) => new Float64Array(n), AW);
   private blocks = 0;
   private sleepers = new Map<Task, { kind: 'recall' | 'mmap_sem'; where: () => string }>();
   readonly stats = { recalls: 0, recallWaits: 0 };
@@ -173,10 +173,6 @@ export class Xpmem {
   reserve(permits: number, attachments: number): void {
     this.permits.reserve(permits);
     this.atts.reserve(attachments);
-  }
-
-  tg(tgid: number): ThreadGroup | undefined {
-    return this.byTgid[tgid];
   }
 
   /** fork(): the child sees the parent's attachments, which stay the parent's. */

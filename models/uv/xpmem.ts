@@ -499,20 +499,13 @@ export class Xpmem {
    * of its segments overlaps that range.
    */
   private *recallAndUnmap(t: Task, a: number): Co<number> {
-    const ac = this.atts.data;
     const owner = this.segmentOfAttachment(a).owner;
-    const gruStart = GRU_BASE + ac[a * AW + A_OFFSET], size = ac[a * AW + A_SIZE];
     this.stats.recalls++;
     owner.nActiveRecalls++;
     owner.mmapReaders++;
     owner.recallers.push(t);
     yield t.pay() + this.zapTime(a);
-    if (this.overlapsSegment(owner, gruStart, size)) {
-      while (owner.nActiveRecalls > 1) {
-        this.stats.recallWaits++;
-        yield* this.sleep(t, owner.recallWq, 'recall', () => this.recallWhere(owner, t, gruStart, size));
-      }
-    }
+    if (owner.nActiveRecalls > 1) yield* this.nestedCallout(t, owner, a);
     owner.nActiveRecalls--;
     owner.mmapReaders--;
     const rs = owner.recallers;
@@ -521,6 +514,17 @@ export class Xpmem {
     owner.recallWq.wakeAll();
     if (owner.mmapReaders === 0) owner.mmapWq.wakeAll();
     return this.unmap(t, a, true);
+  }
+
+  /** zap_xvma_ptes' callout for the GRU-space range, while other recalls of the owner run. */
+  private *nestedCallout(t: Task, owner: ThreadGroup, a: number): Co {
+    const ac = this.atts.data;
+    const gruStart = GRU_BASE + ac[a * AW + A_OFFSET], size = ac[a * AW + A_SIZE];
+    if (!this.overlapsSegment(owner, gruStart, size)) return;
+    while (owner.nActiveRecalls > 1) {
+      this.stats.recallWaits++;
+      yield* this.sleep(t, owner.recallWq, 'recall', () => this.recallWhere(owner, t, gruStart, size));
+    }
   }
 
   /** Removes attachment a; `zapped`: a recall already cleared (and paid for) its PTEs. */

@@ -18,8 +18,10 @@ export interface Benchmark {
   maxMs?: number;
   /** The most memory one call may use, and how to measure its peak (e.g. in a fresh process). */
   memory?: { maxBytes: number; peakBytes: () => Promise<number> };
-  /** Timed calls at least (default 8); calls of seconds each ask for fewer and skip the warmup. */
+  /** Timed calls at least (default 8), and untimed warm-up calls before them (default: 250 ms
+   * worth, at least 16); calls of seconds each ask for fewer. */
   iterations?: number;
+  warmups?: number;
 }
 
 export interface BenchResult {
@@ -53,7 +55,8 @@ export async function runBenches(names: string[], timeMs: number, progress: (lin
     const b = benches.get(name)!();
     progress(`bench ${name} ...`);
     await b.setup?.();
-    const bench = new Bench({ time: timeMs, warmup: b.iterations === undefined, warmupTime: Math.min(250, timeMs), iterations: b.iterations ?? 8 });
+    const warm = b.warmups === undefined ? { warmupTime: Math.min(250, timeMs) } : { warmup: b.warmups > 0, warmupTime: 0, warmupIterations: b.warmups };
+    const bench = new Bench({ time: timeMs, ...warm, iterations: b.iterations ?? 8 });
     bench.add(name, b.fn);
     await bench.run();
     const r = bench.tasks[0].result as { latency?: { mean: number; rme: number; samplesCount: number }; error?: Error };

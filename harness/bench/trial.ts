@@ -17,6 +17,9 @@ export interface TrialBenchOptions {
   units: number;
   maxMs?: number;
   maxBytes?: number;
+  /** Timed trials, after this many untimed ones that warm the JIT up. */
+  iterations: number;
+  warmups: number;
 }
 
 const child = fileURLToPath(new URL('./trial-child.js', import.meta.url));
@@ -30,7 +33,8 @@ export function registerTrialBench(name: string, o: TrialBenchOptions): void {
       name,
       unit: o.unit,
       opsPerCall: o.units,
-      iterations: 1,
+      iterations: o.iterations,
+      warmups: o.warmups,
       maxMs: o.maxMs,
       fn: () => {
         outcome = runTrial({ cell, seed: 1, replayBase: '' }).outcome;

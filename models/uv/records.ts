@@ -11,7 +11,8 @@ export class Records<T extends Int32Array | Float64Array> {
   private used = 0;
   private next: number[] = [];
   private end: number[] = [];
-  private free: number[][] = [];
+  /** Each owner's free records, chained through their first field (a freed record is dead). */
+  private free: number[] = [];
 
   constructor(private readonly make: (n: number) => T, readonly stride: number, cap = 1024) {
     this.cap = cap;
@@ -19,8 +20,11 @@ export class Records<T extends Int32Array | Float64Array> {
   }
 
   alloc(owner: number): number {
-    const f = this.free[owner];
-    if (f !== undefined && f.length > 0) return f.pop()!;
+    const f = this.free[owner] ?? -1;
+    if (f >= 0) {
+      this.free[owner] = this.data[f * this.stride];
+      return f;
+    }
     let s = this.next[owner] ?? 0;
     if (s === (this.end[owner] ?? 0)) {
       s = this.used;
@@ -41,7 +45,8 @@ export class Records<T extends Int32Array | Float64Array> {
   }
 
   release(slot: number, owner: number): void {
-    (this.free[owner] ??= []).push(slot);
+    this.data[slot * this.stride] = this.free[owner] ?? -1;
+    this.free[owner] = slot;
   }
 
   private grow(): void {

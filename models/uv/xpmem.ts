@@ -548,7 +548,7 @@ export class Xpmem {
           return res;
         }
         if (phase === 1) {
-          if (owner.nActiveRecalls === 1) return finish();
+          if (owner.nActiveRecalls === 1 || !x.overlapsGru(owner, a)) return finish();
           nested = x.nestedCallout(t, owner, a);
           phase = 2;
         }
@@ -560,11 +560,16 @@ export class Xpmem {
     return it;
   }
 
-  /** zap_xvma_ptes' callout for the GRU-space range, while other recalls of the owner run. */
+  /** Whether one of the owner's segments overlaps the GRU-space range of attachment a's xvma. */
+  private overlapsGru(owner: ThreadGroup, a: number): boolean {
+    const ac = this.atts.data;
+    return this.overlapsSegment(owner, GRU_BASE + ac[a * AW + A_OFFSET], ac[a * AW + A_SIZE]);
+  }
+
+  /** zap_xvma_ptes' callout for that range: it waits until the owner's other recalls finish. */
   private *nestedCallout(t: Task, owner: ThreadGroup, a: number): Co {
     const ac = this.atts.data;
     const gruStart = GRU_BASE + ac[a * AW + A_OFFSET], size = ac[a * AW + A_SIZE];
-    if (!this.overlapsSegment(owner, gruStart, size)) return;
     while (owner.nActiveRecalls > 1) {
       this.stats.recallWaits++;
       yield* this.sleep(t, owner.recallWq, 'recall', () => this.recallWhere(owner, t, gruStart, size));

@@ -136,8 +136,8 @@ export interface XpmemOptions {
 }
 
 /** Field offsets of a permit record (Int32Array) and an attachment record (Float64Array). */
-const P_HOLDER = 0, P_SEG = 1, P_UNIQ = 2, P_FLAGS = 3, P_STATE = 4, P_FIRST_ATT = 5, P_NEXT_OF_HOLDER = 6, P_PREV_OF_HOLDER = 7;
-const PW = 8;
+const P_HOLDER = 0, P_SEG = 1, P_UNIQ = 2, P_FLAGS = 3, P_STATE = 4, P_FIRST_ATT = 5;
+const PW = 6;
 // A_PERMIT_GRU holds permit * 2 + (1 if GRU-addressable): eight doubles, one cache line.
 const A_PERMIT_GRU = 0, A_VADDR = 1, A_SIZE = 2, A_OFFSET = 3, A_PAGE_LO = 4, A_PAGE_HI = 5, A_NEXT = 6, A_PREV = 7;
 const AW = 8;
@@ -147,8 +147,6 @@ export class Xpmem {
   /** Thread groups by tgid: pids are small numbers, so an array. */
   private byTgid: (ThreadGroup | undefined)[] = [];
   private segments: Segment[] = [];
-  /** List heads: each thread group's permits (by index). */
-  private holderPermits: number[] = [];
   private readonly permits = new Records((n) => new Int32Array(n), PW);
   private readonly atts = new Records((n) => new Float64Array(n), AW);
   private blocks = 0;
@@ -170,7 +168,6 @@ export class Xpmem {
       nActiveRecalls: 0, recallers: [], recallWq: new WaitQueue(this.sim, `recall of tg ${hex(tgid)}`), mmapReaders: 0, mmapWq: new WaitQueue(this.sim, `mmap_sem of tg ${hex(tgid)}`),
     };
     this.tgs.push(tg);
-    this.holderPermits.push(NONE);
     this.byTgid[tgid] = tg;
     return tg;
   }
@@ -285,7 +282,6 @@ export class Xpmem {
     c[p * PW + P_FLAGS] = flags;
     c[p * PW + P_STATE] = LIVE;
     c[p * PW + P_FIRST_ATT] = NONE;
-    link(c, PW, P_NEXT_OF_HOLDER, P_PREV_OF_HOLDER, this.holderPermits, tg.index, p);
     return apid;
   }
 
@@ -388,7 +384,7 @@ export class Xpmem {
   *exit(t: Task): Co {
     const tg = t.tg;
     tg.state = DESTROYING;
-    while (this.holderPermits[tg.index] !== NONE) yield* settle(this.destroyPermit(t, this.holderPermits[tg.index]));
+    for (const p of this.permitsOf(tg)) yield* settle(this.destroyPermit(t, p));
     for (const s of [...tg.segments]) yield* settle(this.destroySegment(t, s));
     tg.state = DESTROYED;
   }
@@ -404,13 +400,22 @@ export class Xpmem {
 
   private eachAttachment(tg: ThreadGroup, fn: (a: number) => void): void {
     const c = this.permits.data, ac = this.atts.data;
-    for (let p = this.holderPermits[tg.index]; p !== NONE; p = c[p * PW + P_NEXT_OF_HOLDER]) for (let a = c[p * PW + P_FIRST_ATT]; a !== NONE; a = ac[a * AW + A_NEXT]) fn(a);
+    for (const p of this.permitsOf(tg)) for (let a = c[p * PW + P_FIRST_ATT]; a !== NONE; a = ac[a * AW + A_NEXT]) fn(a);
+  }
+
+  /** The tg's live permits, oldest first, from its id table (a list per holder would cost every
+   * get and release; this is only for exit, fork and lookups by address). */
+  private permitsOf(tg: ThreadGroup): number[] {
+    const out: number[] = [];
+    const c = this.permits.data;
+    for (const h of tg.ids) if (h > 0 && c[(h - 1) * PW + P_STATE] === LIVE) out.push(h - 1);
+    return out;
   }
 
   /** The tg's attachment overlapping [vaddr, vaddr + bytes), by walking its permits. */
   private findAttachment(tg: ThreadGroup, vaddr: number, bytes: number): number {
     const c = this.permits.data, ac = this.atts.data;
-    for (let p = this.holderPermits[tg.index]; p !== NONE; p = c[p * PW + P_NEXT_OF_HOLDER]) {
+    for (const p of this.permitsOf(tg)) {
       for (let a = c[p * PW + P_FIRST_ATT]; a !== NONE; a = ac[a * AW + A_NEXT]) if (vaddr < ac[a * AW + A_VADDR] + ac[a * AW + A_SIZE] && ac[a * AW + A_VADDR] < vaddr + bytes) return a;
     }
     return NONE;
@@ -446,7 +451,6 @@ export class Xpmem {
     const c = this.permits.data;
     c[p * PW + P_STATE] = DESTROYED;
     const holder = this.tgs[c[p * PW + P_HOLDER]];
-    unlink(c, PW, P_NEXT_OF_HOLDER, P_PREV_OF_HOLDER, this.holderPermits, holder.index, p);
     holder.ids[c[p * PW + P_UNIQ]] = 0;
     this.permits.release(p, holder.index);
     return 0;

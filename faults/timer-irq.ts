@@ -3,7 +3,6 @@
 // whether it deadlocks a CPU depends on whether that CPU holds its rq->lock with interrupts on at
 // that instant, on UV it takes its handler's time from the task there and so moves the interleaving.
 import * as z from 'zod';
-import { InputError } from '../harness/errors.js';
 import { faults } from '../harness/registry.js';
 import type { Co, Simulation } from '../harness/sim/simulation.js';
 import { duration, frequency } from '../harness/experiment/units.js';
@@ -30,6 +29,9 @@ faults.register({
   description: 'timer interrupts: on LegoOS processor CPUs another HZ, tick jitter or storms at a rate; on UV CPUs storms',
   systems: ['lego', 'uv'],
   config,
+  // UV's scheduler tick is not modeled, so there is no HZ to change there.
+  check: (c: Config, system: string) =>
+    system === 'uv' && (c.hz || c.jitter) ? { path: [c.hz ? 'hz' : 'jitter'], message: 'hz and jitter apply to the LegoOS scheduler tick; on uv give a storm' } : undefined,
   arm(sim: Simulation, sys: LegoSystem | UvMachine, c: Config) {
     let target: { interrupt(cpu: number, why: 'storm'): void; interrupts: Record<string, number> };
     let cpus: number[];
@@ -40,8 +42,6 @@ faults.register({
       target = sched;
       cpus = Array.from({ length: sched.nrCpus }, (_, i) => i);
     } else {
-      // UV's scheduler tick is not modeled, so there is no HZ to change.
-      if (c.hz || c.jitter) throw new InputError('faults: timer-irq: hz and jitter apply to the LegoOS scheduler tick; on uv give a storm');
       target = sys;
       cpus = [...new Set(sys.tasks.map((t) => t.cpu))];
     }

@@ -1,5 +1,6 @@
 // The faultsweep command line: parses, dispatches, and maps errors to exit codes
 // (0 done, 1 a gate failed, 2 bad input or usage, 3 the harness itself failed).
+import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -83,7 +84,15 @@ Examples:
     }
     const total = plan.cells.length * plan.seeds.length;
     if (!o.json) console.log(`${plan.experiment}: ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${total} trials on ${o.jobs} worker threads -> ${relative(process.cwd(), dir) || dir}`);
-    const { summary } = await execute(plan, dir, { jobs: o.jobs, progress: Boolean(process.stdout.isTTY) && !o.json, replayBase: replayBase(plan) });
+    let summary: Summary;
+    try {
+      ({ summary } = await execute(plan, dir, { jobs: o.jobs, progress: Boolean(process.stdout.isTTY) && !o.json, replayBase: replayBase(plan) }));
+    } catch (e) {
+      // Input only a trial can check (ranks that do not fit the machine): a run this command
+      // started leaves nothing half-written behind; a resumed one keeps what it had.
+      if (e instanceof InputError && !o.resume) rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
     report(plan, summary, Boolean(o.json));
   });
 

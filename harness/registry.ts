@@ -33,6 +33,8 @@ export interface WorkloadPlugin<Config = any, System = any> {
   /** Units of the metrics it reports, and the ones a summary table shows first. */
   units: Record<string, string>;
   headline: string[];
+  /** Checks that need the hardware profile too (ranks that must fit the machine): where and why. */
+  check?(config: Config, profile: any): { path: string[]; message: string } | undefined;
   start(sim: Simulation, system: System, config: Config): WorkloadRun;
 }
 
@@ -46,6 +48,8 @@ export interface FaultPlugin<Config = any, System = any> {
   description: string;
   systems: string[];
   config: ZodType<Config>;
+  /** Checks that depend on the system kind it is armed on: where and why. */
+  check?(config: Config, system: string): { path: string[]; message: string } | undefined;
   arm(sim: Simulation, system: System, config: Config): FaultRun;
 }
 

@@ -85,5 +85,5 @@ test('with XPC down on a partition, cross-partition gets fail with EINVAL; a sto
   assert.ok(storm.cells[0].metrics.latencyMeanUs.mean > quiet.cells[0].metrics.latencyMeanUs.mean);
   const lego = await faultsweep(['run', release, '--set', 'faults=[{kind: timer-irq, hz: 1000}]', '--out', `${tempDir('xpmem-mpi')}/run`]);
   assert.equal(lego.exitCode, 2);
-  assert.match(String(lego.stderr), /timer-irq: hz and jitter apply to the LegoOS scheduler tick/);
+  assert.match(String(lego.stderr), /faults.0.hz: hz and jitter apply to the LegoOS scheduler tick/);
 });

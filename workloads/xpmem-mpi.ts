@@ -10,7 +10,7 @@ import type { Body, Co, Simulation } from '../harness/sim/simulation.js';
 import { Barrier, Signal } from '../harness/sim/sync.js';
 import { Latencies } from '../harness/sim/latencies.js';
 import { duration, size } from '../harness/experiment/units.js';
-import type { Placement, UvMachine } from '../models/uv/machine.js';
+import { ranksFit, type Placement, type UvMachine } from '../models/uv/machine.js';
 import { NONE, SIGBUS, settle, type MaySleep, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDWR, hex, shown, type Task } from '../models/uv/xpmem.js';
 import { Records } from '../models/uv/records.js';
 
@@ -82,11 +82,13 @@ workloads.register({
     latencyMeanUs: 'us', latencyP99Us: 'us', recalls: 'recalls', recallWaits: 'waits',
   },
   headline: ['messagesPerSec', 'latencyMeanUs', 'latencyP99Us', 'rcacheHitRatio'],
+  check: (c: Config, profile) =>
+    c.root >= c.ranks ? { path: ['root'], message: `${c.root} is not a rank (ranks: ${c.ranks})` } : ranksFit(c.ranks, profile),
   start(sim: Simulation, uv: UvMachine, c: Config) {
     const x = uv.xpmem;
     const n = c.ranks;
     const pattern = c.pattern as Pattern;
-    const root = c.root % n;
+    const root = c.root;
     const cpus = uv.place(n, c.placement as Placement);
     const tasks = cpus.map((cpu, r) => uv.task(x.open(FIRST_TGID + r, cpu.partition), `rank${r}`, cpu));
     const segids = new Float64Array(n);

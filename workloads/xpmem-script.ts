@@ -11,7 +11,7 @@ import * as z from 'zod';
 import { workloads } from '../harness/registry.js';
 import type { Body, Co, Simulation } from '../harness/sim/simulation.js';
 import { parseQuantity } from '../harness/experiment/units.js';
-import type { Placement, UvMachine } from '../models/uv/machine.js';
+import { ranksFit, type Placement, type UvMachine } from '../models/uv/machine.js';
 import { ERRNO, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDONLY, XPMEM_RDWR, settle, shown, type Task } from '../models/uv/xpmem.js';
 
 const value = z.union([z.int(), z.string()]).meta({ description: 'a number, "0x..." hex, "4 KiB", or $name / $name+N' });
@@ -57,6 +57,7 @@ workloads.register({
   config,
   units: { calls: 'calls' },
   headline: ['calls'],
+  check: (c: Config, profile) => ranksFit(c.ranks, profile),
   start(sim: Simulation, uv: UvMachine, c: Config) {
     const x = uv.xpmem;
     const names = new Map<string, number>();

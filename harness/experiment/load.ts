@@ -6,7 +6,7 @@ import { closest } from 'fastest-levenshtein';
 import { parse as parseYamlScalar } from 'yaml';
 import type * as z from 'zod';
 import { InputError } from '../errors.js';
-import { systems, workloads } from '../registry.js';
+import { faults, systems, workloads } from '../registry.js';
 import type { Limits } from '../sim/simulation.js';
 import { holds, math, setPath } from './expr.js';
 import { loadProfile, profileError, profileNames } from './profiles.js';
@@ -193,6 +193,14 @@ function resolveCell(src: YamlSource, raw: Record<string, unknown>, params: Para
   const plug = check(cellSchema(), { workload: cell.workload, faults: cell.faults }, []);
   const wl = workloads.get(plug.workload.kind as string)!;
   if (!wl.systems.includes(system.kind)) throw src.error(['workload', 'kind'], `workload '${wl.kind}' runs on ${wl.systems.join(', ')}, but profile '${hw.profile}' is a ${system.kind} system`);
+  const misfit = wl.check?.(plug.workload, pr.data);
+  if (misfit) throw where(['workload', ...misfit.path], misfit.message);
+  for (const [i, f] of (plug.faults as Cell['faults']).entries()) {
+    const fp = faults.get(f.kind)!;
+    if (!fp.systems.includes(system.kind)) throw where(['faults', i, 'kind'], `fault '${fp.kind}' applies to ${fp.systems.join(', ')}, but profile '${hw.profile}' is a ${system.kind} system`);
+    const bad = fp.check?.(f, system.kind);
+    if (bad) throw where(['faults', i, ...bad.path], bad.message);
+  }
   const limits = check(limitsSchema, { ...DEFAULT_LIMITS, ...(cell.limits as object) }, ['limits']);
   return {
     id: cellId(params),

@@ -44,6 +44,17 @@ type UvKernel = z.output<typeof uvKernel>;
 
 export type Placement = 'block' | 'round-robin';
 
+/** Hardware threads in the whole machine. */
+export function uvCpus(p: UvProfile): number {
+  return p.partitions * p.bladesPerPartition * p.socketsPerBlade * p.coresPerSocket * p.threadsPerCore;
+}
+
+/** The workloads' check that their ranks fit the machine, one rank a hardware thread. */
+export function ranksFit(ranks: number, p: UvProfile): { path: string[]; message: string } | undefined {
+  const cpus = uvCpus(p);
+  return ranks > cpus ? { path: ['ranks'], message: `${ranks} ranks do not fit on the ${cpus} CPUs of this ${p.partitions}-partition machine` } : undefined;
+}
+
 export interface Cpu {
   id: number;
   partition: number;
@@ -77,7 +88,7 @@ export class UvMachine {
   }
 
   get nrCpus(): number {
-    return this.profile.partitions * this.profile.bladesPerPartition * this.cpusPerBlade;
+    return uvCpus(this.profile);
   }
 
   setXpc(partition: number, up: boolean): void {

@@ -70,6 +70,17 @@ test('segment destruction during alltoall ends in ENOENT or SIGBUS errors, never
   assert.ok(signatures.has('SIGBUS in memcpy: the segment behind the attachment is gone'), [...signatures].join('; '));
 });
 
+test('segment-destroy strikes after N calls or at given times, as a remove or an exit', async () => {
+  const base = ['run', 'experiments/segment-destroy.yaml', '--set', 'sweep={}', '--set', 'workload.ranks=32', '--seeds', '2'];
+  const afterCalls = await cells([...base, '--set', 'faults=[{kind: segment-destroy, owner: 3, afterCalls: 1500}]']);
+  const at = await cells([...base, '--set', 'faults=[{kind: segment-destroy, owner: 3, action: exit, at: [5 ms]}]']);
+  for (const c of [afterCalls.cells[0], at.cells[0]]) {
+    assert.equal(c.outcomes.error, 2, JSON.stringify(c.outcomes));
+    assert.equal(c.metrics[`fault.segment-destroy.${c === at.cells[0] ? 'exit' : 'remove'}`].mean, 1);
+  }
+  assert.ok(afterCalls.cells[0].failures.every((f) => /ENOENT|SIGBUS/.test(f.signature)));
+});
+
 test('with XPC down on a partition, cross-partition gets fail with EINVAL; a storm of timer interrupts only moves time', async () => {
   const base = ['run', release, '--set', 'sweep={}', '--set', 'workload.ranks=64', '--set', 'workload.pattern=ring', '--seeds', '2'];
   const down = await cells([...base, '--set', 'faults=[{kind: xpc-down, partition: 1}]']);

@@ -8,7 +8,8 @@ import { faults } from '../harness/registry.js';
 import type { Co, Simulation } from '../harness/sim/simulation.js';
 import { duration } from '../harness/experiment/units.js';
 import type { UvMachine } from '../models/uv/machine.js';
-import { Task, hex, settle } from '../models/uv/xpmem.js';
+import { hex } from '../harness/sim/console.js';
+import { Task, settle } from '../models/uv/xpmem.js';
 
 const config = z
   .strictObject({

@@ -11,7 +11,8 @@ import { Barrier, Signal } from '../harness/sim/sync.js';
 import { Latencies } from '../harness/sim/latencies.js';
 import { duration, size } from '../harness/experiment/units.js';
 import { ranksFit, type Placement, type UvMachine } from '../models/uv/machine.js';
-import { NONE, SIGBUS, settle, type MaySleep, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDWR, hex, shown, type Task } from '../models/uv/xpmem.js';
+import { NONE, SIGBUS, settle, type MaySleep, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDWR, shown, type Task } from '../models/uv/xpmem.js';
+import { hex } from '../harness/sim/console.js';
 import { Records } from '../models/uv/records.js';
 
 const PATTERNS = ['pairwise', 'ring', 'alltoall', 'halo', 'one-to-many', 'many-to-one', 'attach-churn', 'owner-exit'] as const;

@@ -19,6 +19,11 @@ export class Console {
   }
 }
 
+/** An address or id as kernel logs print it: 0x and lowercase hex digits. */
+export function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
 /** Linux's "[%5lu.%06lu]" timestamp for a time in nanoseconds. */
 export function stampOf(ns: number): string {
   const us = Math.floor(ns / 1000);

@@ -49,10 +49,6 @@ const SYMBOLS: Record<string, string> = {
 const FAULT_PATH = ['common_do_fill_page', 'pcache_handle_fault', 'do_page_fault', 'page_fault'];
 const KTHREAD_PATH = ['victim_flush_async', 'kthread', 'ret_from_fork'];
 
-export function hex(n: number): string {
-  return `0x${n.toString(16)}`;
-}
-
 export function callTrace(frames: string[]): string {
   return ['Call Trace:', '<TSK>', ...frames.map((f) => `[<${SYMBOLS[f] ?? `ffffffff81000000>] ${f}+0x0/0x0`}`), '<EOT>'].join('\n');
 }

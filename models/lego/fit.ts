@@ -29,6 +29,8 @@ export const NODE_P = 0;
 export const NODE_M = 1;
 export const NODE_S = 2;
 export const NODE_NAMES = ['processor', 'memory', 'storage'];
+/** Bytes of a FIT request header: what a request without a payload puts on the wire. */
+export const HEADER_BYTES = 128;
 
 const POLL_TIMEOUT_NS = 20e9;
 const NOWAIT_BATCH = 12;

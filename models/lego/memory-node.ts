@@ -8,8 +8,9 @@
 import type { Body, Co, Simulation } from '../../harness/sim/simulation.js';
 import { Signal, Store } from '../../harness/sim/sync.js';
 import { cpuContext, type CpuContext } from './cpu.js';
-import { callTrace, hex } from './console.js';
-import { failLostCqe, NODE_M, NODE_P, NODE_S, type Fit } from './fit.js';
+import { hex } from '../../harness/sim/console.js';
+import { callTrace } from './console.js';
+import { failLostCqe, HEADER_BYTES, NODE_M, NODE_P, NODE_S, type Fit } from './fit.js';
 import { PageRanges } from './page-ranges.js';
 import type { StorageNode } from './storage-node.js';
 
@@ -35,7 +36,6 @@ export interface MemoryNodeConfig {
   release: string;
 }
 
-const HEADER_BYTES = 128;
 const ACK_BYTES = 64;
 const FIRST_WORKER_CPU = 10;
 const FIRST_WORKER_PID = 20;

@@ -7,8 +7,8 @@
 import type { Body, Co, Simulation } from '../../harness/sim/simulation.js';
 import { Signal, Store } from '../../harness/sim/sync.js';
 import type { CpuContext } from './cpu.js';
-import { hex } from './console.js';
-import { failLostCqe, NODE_M, NODE_P, type Fit } from './fit.js';
+import { hex } from '../../harness/sim/console.js';
+import { failLostCqe, HEADER_BYTES, NODE_M, NODE_P, type Fit } from './fit.js';
 import { PageRanges } from './page-ranges.js';
 import { P2M_PCACHE_FLUSH, P2M_PCACHE_MISS, type MemoryNode, type Request } from './memory-node.js';
 import type { Pcache } from './pcache.js';
@@ -28,7 +28,6 @@ export interface ProcessorTiming {
   allocTimeout: number;
 }
 
-const HEADER_BYTES = 128;
 const ALLOC_RETRY_NS = 10_000;
 
 export class Processor {

@@ -12,7 +12,8 @@
 import type { Co, Simulation } from '../../harness/sim/simulation.js';
 import { Signal, SpinLock, Store } from '../../harness/sim/sync.js';
 import type { CpuContext } from './cpu.js';
-import { hex, kernelWarning } from './console.js';
+import { hex } from '../../harness/sim/console.js';
+import { kernelWarning } from './console.js';
 
 export const V_LOCKED = 0x1;
 export const V_ALLOCATED = 0x2;

@@ -13,6 +13,7 @@
 // until the owner's other recalls finish. Two such recalls at once wait on each other for ever.
 // Calls return what the ioctl would: a value >= 0, or -errno.
 import type { Co, Simulation, Step } from '../../harness/sim/simulation.js';
+import { hex } from '../../harness/sim/console.js';
 import { WaitQueue } from '../../harness/sim/sync.js';
 import { Records } from './records.js';
 
@@ -45,7 +46,6 @@ export function shown(r: number): string {
   return r < 0 ? (NAMES.get(-r) ?? `-${-r}`) : `0x${r.toString(16)}`;
 }
 
-export const hex = (n: number) => `0x${n.toString(16)}`;
 
 /** A call that may sleep: its result when it finished at once, or the rest of it to run with yield*. */
 export type MaySleep = number | Iterable<Step, number, unknown>;
@@ -631,14 +631,19 @@ export class Xpmem {
 
   private recallWhere(owner: ThreadGroup, t: Task, gruStart: number, size: number): string {
     const segs = [...owner.segments].map((s) => `segid ${hex(s.segid)} [${hex(s.vaddr)}, +${hex(s.size)})`).join(', ');
-    const others = owner.recallers.filter((r) => r !== t).map((r) => `${r.name} (tgid ${hex(r.tg.tgid)})`).join(', ');
+    const others = named(owner.recallers.filter((r) => r !== t));
     return `xpmem_recall_PFNs -> zap_xvma_ptes -> invalidate_range_start [${hex(gruStart)}, +${hex(size)}) of tg ${hex(owner.tgid)} (partition ${owner.partition}), overlapping ${segs}; n_active_recalls ${owner.nActiveRecalls}, the other recalls (mmap_sem borrowed): ${others}`;
   }
 
   private mmapWhere(owner: ThreadGroup, s: Segment): string {
-    const holders = owner.recallers.map((r) => `${r.name} (tgid ${hex(r.tg.tgid)})`).join(', ');
+    const holders = named(owner.recallers);
     return `xpmem_remove_seg segid ${hex(s.segid)}: down_write(mmap_sem) of tg ${hex(owner.tgid)}, held for read by ${owner.mmapReaders} recall(s): ${holders}`;
   }
+}
+
+/** Tasks as a hung-task report lists them: name and tgid. */
+function named(tasks: Task[]): string {
+  return tasks.map((r) => `${r.name} (tgid ${hex(r.tg.tgid)})`).join(', ');
 }
 
 type Heads = Int32Array | Float64Array | number[];

@@ -159,3 +159,21 @@ test("a timeout ends only the wait it was set for, not a later one", () => {
   assert.equal(first, true);
   assert.equal(second, 'item');
 });
+
+test('latencies recorded in runs of equal values give the histogram each sample would', async () => {
+  const hdr = await import('hdr-histogram-js');
+  const { Latencies } = await import('../harness/sim/latencies.js');
+  const l = new Latencies();
+  const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3.6e12, numberOfSignificantValueDigits: 3 });
+  const rng = new Rng(3, 'lat');
+  for (let i = 0; i < 20000; i++) {
+    // Runs of repeats, as simulated latencies come, mixed with singletons and out-of-range values.
+    const v = rng.int(4) === 0 ? rng.int(5_000_000) : [1200, 1200.4, 98_000, 0, 5e12][rng.int(5)];
+    l.record(v);
+    h.recordValue(Math.min(3.6e12, Math.max(1, Math.round(v))));
+  }
+  assert.equal(l.count, h.totalCount);
+  assert.deepEqual(l.metrics('x'), { xMeanUs: h.mean / 1000, xP99Us: h.getValueAtPercentile(99) / 1000 });
+  l.record(7);
+  assert.equal(l.count, h.totalCount + 1);
+});

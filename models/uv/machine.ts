@@ -119,18 +119,17 @@ export class UvMachine {
     return cpus;
   }
 
-  /** NUMAlink hops between two CPUs' blades: none on a blade, one in a chassis, a router beyond a group. */
-  hops(a: Cpu, b: Cpu): number {
-    if (a.blade === b.blade) return 0;
-    const ca = Math.floor(a.blade / this.profile.bladesPerChassis), cb = Math.floor(b.blade / this.profile.bladesPerChassis);
+  /** NUMAlink hops between two blades: none on a blade, one in a chassis, a router beyond a group. */
+  hops(a: number, b: number): number {
+    if (a === b) return 0;
+    const ca = Math.floor(a / this.profile.bladesPerChassis), cb = Math.floor(b / this.profile.bladesPerChassis);
     if (ca === cb) return 1;
     return Math.floor(ca / this.profile.chassisPerGroup) === Math.floor(cb / this.profile.chassisPerGroup) ? 2 : 3;
   }
 
-  /** Copying bytes from memory near `from` by a core at `to`, in chunks of `chunk` bytes. */
-  copyTime(from: Cpu, to: Cpu, bytes: number, chunk: number): number {
+  /** Copying bytes from memory `hops` NUMAlink hops away, in chunks of `chunk` bytes. */
+  copyTime(hops: number, bytes: number, chunk: number): number {
     const p = this.profile;
-    const hops = this.hops(from, to);
     const bitsPerSec = hops === 0 ? p.copyBandwidth : Math.min(p.copyBandwidth, p.numalink.bandwidth);
     const latency = p.localMemoryLatency + hops * p.numalink.hopLatency;
     return Math.ceil(bytes / chunk) * latency + Math.round((bytes * 8e9) / bitsPerSec);

@@ -4,15 +4,18 @@
 // handed out in chunks per owner (a thread group), so one rank's permits sit together and its
 // finalize walks memory in order instead of across gigabytes.
 const CHUNK = 64;
+const NEXT = 0, END = 1, FREE = 2, OW = 4;
 
 export class Records<T extends Int32Array | Float64Array> {
   data: T;
   private cap: number;
   private used = 0;
-  private next: number[] = [];
-  private end: number[] = [];
-  /** Each owner's free records, chained through their first field (a freed record is dead). */
-  private free: number[] = [];
+  /**
+   * Per owner, side by side so an allocation reads one cache line: the next fresh record of its
+   * chunk, the chunk's end, and its free records chained through their first field (a freed
+   * record is dead). -1: none yet.
+   */
+  private owners = new Int32Array(0);
 
   constructor(private readonly make: (n: number) => T, readonly stride: number, cap = 1024) {
     this.cap = cap;
@@ -20,19 +23,20 @@ export class Records<T extends Int32Array | Float64Array> {
   }
 
   alloc(owner: number): number {
-    const f = this.free[owner] ?? -1;
+    const o = this.slotsOf(owner), w = this.owners;
+    const f = w[o + FREE];
     if (f >= 0) {
-      this.free[owner] = this.data[f * this.stride];
+      w[o + FREE] = this.data[f * this.stride];
       return f;
     }
-    let s = this.next[owner] ?? 0;
-    if (s === (this.end[owner] ?? 0)) {
+    let s = w[o + NEXT];
+    if (s === w[o + END]) {
       s = this.used;
       this.used += CHUNK;
       while (this.used > this.cap) this.grow();
-      this.end[owner] = s + CHUNK;
+      w[o + END] = s + CHUNK;
     }
-    this.next[owner] = s + 1;
+    w[o + NEXT] = s + 1;
     return s;
   }
 
@@ -45,8 +49,19 @@ export class Records<T extends Int32Array | Float64Array> {
   }
 
   release(slot: number, owner: number): void {
-    this.data[slot * this.stride] = this.free[owner] ?? -1;
-    this.free[owner] = slot;
+    const o = this.slotsOf(owner);
+    this.data[slot * this.stride] = this.owners[o + FREE];
+    this.owners[o + FREE] = slot;
+  }
+
+  private slotsOf(owner: number): number {
+    const o = owner * OW;
+    if (o >= this.owners.length) {
+      const w = new Int32Array(Math.max(o + OW, this.owners.length * 2)).fill(-1);
+      w.set(this.owners);
+      this.owners = w;
+    }
+    return o;
   }
 
   private grow(): void {

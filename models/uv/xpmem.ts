@@ -73,9 +73,10 @@ export interface ThreadGroup {
   mappings: { vaddr: number; size: number }[];
   inherited: number[];
   nextVaddr: number;
+  /** Its threads. */
+  tasks: Task[];
   /** The recall state of SGI's driver, and mmap_sem as far as recalls borrow it. */
   nActiveRecalls: number;
-  recallers: Task[];
   recallWq: WaitQueue;
   mmapReaders: number;
   mmapWq: WaitQueue;
@@ -108,7 +109,12 @@ export class Task {
   blocked = 0;
   /** This task's recall in progress (a task makes one call at a time, so one is reused). */
   recall?: Recall;
-  constructor(readonly tg: ThreadGroup, readonly name: string, readonly cpu: number) {}
+  /** Whose PFNs it is recalling, its mmap_sem borrowed; null when none. The hung-task report
+   *  finds the recallers of a thread group from this: no list to keep on every recall. */
+  recalling: ThreadGroup | null = null;
+  constructor(readonly tg: ThreadGroup, readonly name: string, readonly cpu: number) {
+    tg.tasks.push(this);
+  }
   pay(): number {
     const d = this.due;
     this.due = 0;
@@ -165,7 +171,7 @@ export class Xpmem {
     const tg: ThreadGroup = {
       index: this.tgs.length,
       tgid, partition, uid, gid, state: LIVE, nextUniq: 1, ids: [0], segments: [], mappings: [], inherited: [], nextVaddr: 2 ** 40,
-      nActiveRecalls: 0, recallers: [], recallWq: new WaitQueue(this.sim, `recall of tg ${hex(tgid)}`), mmapReaders: 0, mmapWq: new WaitQueue(this.sim, `mmap_sem of tg ${hex(tgid)}`),
+      tasks: [], nActiveRecalls: 0, recallWq: new WaitQueue(this.sim, `recall of tg ${hex(tgid)}`), mmapReaders: 0, mmapWq: new WaitQueue(this.sim, `mmap_sem of tg ${hex(tgid)}`),
     };
     this.tgs.push(tg);
     this.byTgid[tgid] = tg;
@@ -513,7 +519,7 @@ export class Xpmem {
     this.stats.recalls++;
     owner.nActiveRecalls++;
     owner.mmapReaders++;
-    owner.recallers.push(t);
+    t.recalling = owner;
     return (t.recall ??= this.newRecall(t)).start(a, owner);
   }
 
@@ -528,9 +534,7 @@ export class Xpmem {
     const finish = (): IteratorResult<Step, number> => {
       owner.nActiveRecalls--;
       owner.mmapReaders--;
-      const rs = owner.recallers;
-      rs[rs.indexOf(t)] = rs[rs.length - 1];
-      rs.pop();
+      t.recalling = null;
       owner.recallWq.wakeAll();
       if (owner.mmapReaders === 0) owner.mmapWq.wakeAll();
       res.done = true;
@@ -629,14 +633,18 @@ export class Xpmem {
     });
   }
 
+  private recallersOf(owner: ThreadGroup): Task[] {
+    return this.tgs.flatMap((tg) => tg.tasks.filter((t) => t.recalling === owner));
+  }
+
   private recallWhere(owner: ThreadGroup, t: Task, gruStart: number, size: number): string {
     const segs = [...owner.segments].map((s) => `segid ${hex(s.segid)} [${hex(s.vaddr)}, +${hex(s.size)})`).join(', ');
-    const others = named(owner.recallers.filter((r) => r !== t));
+    const others = named(this.recallersOf(owner).filter((r) => r !== t));
     return `xpmem_recall_PFNs -> zap_xvma_ptes -> invalidate_range_start [${hex(gruStart)}, +${hex(size)}) of tg ${hex(owner.tgid)} (partition ${owner.partition}), overlapping ${segs}; n_active_recalls ${owner.nActiveRecalls}, the other recalls (mmap_sem borrowed): ${others}`;
   }
 
   private mmapWhere(owner: ThreadGroup, s: Segment): string {
-    const holders = named(owner.recallers);
+    const holders = named(this.recallersOf(owner));
     return `xpmem_remove_seg segid ${hex(s.segid)}: down_write(mmap_sem) of tg ${hex(owner.tgid)}, held for read by ${owner.mmapReaders} recall(s): ${holders}`;
   }
 }

@@ -161,10 +161,17 @@ workloads.register({
 
     /**
      * The part of one message from s to r that cannot sleep: get (once), cache lookup, attach on a
-     * miss, touch and copy (charged to t). The cache entry used; NONE when the job failed; MERGE
-     * when cached ranges overlap [lo, hi) and must be detached first (mergeLo/mergeHi say where).
+     * miss, touch and copy (charged to t). It registers [lo, hi), or with lo < 0 the buffer's range
+     * aligned; addresses are computed here, not in the rank's generator, where each would be a
+     * boxed number. The cache entry used; NONE when the job failed; MERGE when cached ranges
+     * overlap the range and must be detached first (mergeLo/mergeHi say where).
      */
-    function message(t: Task, r: number, s: number, k: number, lo: number, hi: number, addr: number): number {
+    function message(t: Task, r: number, s: number, k: number, lo: number, hi: number): number {
+      const addr = SEND_BASE + r * c.messageSize;
+      if (lo < 0) {
+        lo = Math.floor(addr / c.align) * c.align;
+        hi = Math.ceil((addr + c.messageSize) / c.align) * c.align;
+      }
       let apid = pairs[k * PAIR + APID];
       if (apid === 0) {
         apid = x.get(t, segids[s], XPMEM_RDWR, XPMEM_PERMIT_MODE, null);
@@ -251,14 +258,11 @@ workloads.register({
         for (let i = 0; i < nk; i++) {
           const s = source(r, it, i), k = r * n + s;
           const t0 = sim.now;
-          const addr = SEND_BASE + r * c.messageSize;
-          let lo = Math.floor(addr / c.align) * c.align, hi = Math.ceil((addr + c.messageSize) / c.align) * c.align;
-          let e = message(t, r, s, k, lo, hi, addr);
+          let e = message(t, r, s, k, -1, -1);
           while (e === MERGE) {
             // Overlapping registrations merge into one covering them all.
-            [lo, hi] = [mergeLo, mergeHi];
-            if (!(yield* evict(t, k, lo, hi))) return;
-            e = message(t, r, s, k, lo, hi, addr);
+            if (!(yield* evict(t, k, mergeLo, mergeHi))) return;
+            e = message(t, r, s, k, mergeLo, mergeHi);
           }
           if (e === NONE) return;
           yield t.pay();
@@ -266,7 +270,8 @@ workloads.register({
           m.messages++;
           m.bytes += c.messageSize;
           latency.record(sim.now - t0);
-          if (!rcache && !(yield* evict(t, k, lo, hi))) return;
+          // Without the cache the registration is dropped at once: the entry just used, alone in the pair's list.
+          if (!rcache && !(yield* evict(t, k, cache.data[e * EW + BASE], cache.data[e * EW + END]))) return;
           if (pattern === 'owner-exit' && s === root && ++rootCopies === n - 1) rootDone.fire(true);
         }
         dataEnd = Math.max(dataEnd, sim.now);

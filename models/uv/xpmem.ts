@@ -73,6 +73,8 @@ export interface ThreadGroup {
    */
   ids: Int32Array;
   segments: Segment[];
+  /** No segment it ever made reaches past this address: most overlap checks stop here. */
+  segmentsEnd: number;
   /** Ordinary (non-XPMEM) mappings; XPMEM mappings inherited from a parent at fork. */
   mappings: { vaddr: number; size: number }[];
   inherited: number[];
@@ -81,6 +83,8 @@ export interface ThreadGroup {
   tasks: Task[];
   /** The recall state of SGI's driver, and mmap_sem as far as recalls borrow it. */
   nActiveRecalls: number;
+  /** Tasks asleep on its recall or mmap_sem wait queue: a finished recall wakes them only if any. */
+  asleep: number;
   recallWq: WaitQueue;
   mmapReaders: number;
   mmapWq: WaitQueue;
@@ -174,8 +178,8 @@ export class Xpmem {
   open(tgid: number, partition: number, uid = 1000, gid = 1000): ThreadGroup {
     const tg: ThreadGroup = {
       index: this.tgs.length,
-      tgid, partition, uid, gid, state: LIVE, nextUniq: 1, ids: new Int32Array(16), segments: [], mappings: [], inherited: [], nextVaddr: 2 ** 40,
-      tasks: [], nActiveRecalls: 0, recallWq: new WaitQueue(this.sim, `recall of tg ${hex(tgid)}`), mmapReaders: 0, mmapWq: new WaitQueue(this.sim, `mmap_sem of tg ${hex(tgid)}`),
+      tgid, partition, uid, gid, state: LIVE, nextUniq: 1, ids: new Int32Array(16), segments: [], segmentsEnd: 0, mappings: [], inherited: [], nextVaddr: 2 ** 40,
+      tasks: [], nActiveRecalls: 0, asleep: 0, recallWq: new WaitQueue(this.sim, `recall of tg ${hex(tgid)}`), mmapReaders: 0, mmapWq: new WaitQueue(this.sim, `mmap_sem of tg ${hex(tgid)}`),
     };
     this.tgs.push(tg);
     this.byTgid[tgid] = tg;
@@ -262,6 +266,7 @@ export class Xpmem {
     seg.segid = segid;
     this.segments.push(seg);
     tg.segments.push(seg);
+    tg.segmentsEnd = Math.max(tg.segmentsEnd, vaddr + bytes);
     return segid;
   }
 
@@ -487,7 +492,7 @@ export class Xpmem {
 
   private *destroySegmentAfterRecalls(t: Task, s: Segment): Co<number> {
     const owner = s.owner;
-    while (owner.mmapReaders > 0) yield* this.sleep(t, owner.mmapWq, 'mmap_sem', () => this.mmapWhere(owner, s));
+    while (owner.mmapReaders > 0) yield* this.sleep(t, owner, owner.mmapWq, 'mmap_sem', () => this.mmapWhere(owner, s));
     return this.clearSegment(t, s);
   }
 
@@ -548,8 +553,10 @@ export class Xpmem {
       owner.nActiveRecalls--;
       owner.mmapReaders--;
       t.recalling = null;
-      owner.recallWq.wakeAll();
-      if (owner.mmapReaders === 0) owner.mmapWq.wakeAll();
+      if (owner.asleep > 0) {
+        owner.recallWq.wakeAll();
+        if (owner.mmapReaders === 0) owner.mmapWq.wakeAll();
+      }
       res.done = true;
       res.value = x.unmap(t, a, true);
       return res;
@@ -593,7 +600,7 @@ export class Xpmem {
     const gruStart = GRU_BASE + ac[a * AW + A_OFFSET], size = ac[a * AW + A_SIZE];
     while (owner.nActiveRecalls > 1) {
       this.stats.recallWaits++;
-      yield* this.sleep(t, owner.recallWq, 'recall', () => this.recallWhere(owner, t, gruStart, size));
+      yield* this.sleep(t, owner, owner.recallWq, 'recall', () => this.recallWhere(owner, t, gruStart, size));
     }
   }
 
@@ -610,20 +617,23 @@ export class Xpmem {
   }
 
   private overlapsSegment(tg: ThreadGroup, start: number, size: number): boolean {
+    if (start >= tg.segmentsEnd) return false;
     const segs = tg.segments;
     for (let i = 0; i < segs.length; i++) if (start < segs[i].vaddr + segs[i].size && segs[i].vaddr < start + size) return true;
     return false;
   }
 
   /** An uninterruptible sleep, watched as khungtaskd would: still asleep after the timeout is a hang. */
-  private *sleep(t: Task, wq: WaitQueue, kind: 'recall' | 'mmap_sem', where: () => string): Co {
+  private *sleep(t: Task, owner: ThreadGroup, wq: WaitQueue, kind: 'recall' | 'mmap_sem', where: () => string): Co {
     const id = ++this.blocks;
+    owner.asleep++;
     t.blocked = id;
     this.sleepers.set(t, { kind, where });
     this.sim.after(this.opts.hungTaskTimeout, () => {
       if (t.blocked === id) this.hungTasks();
     });
     yield wq;
+    owner.asleep--;
     t.blocked = 0;
     this.sleepers.delete(t);
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { faultsweep, root, tempDir } from './helpers.js';
+import { faultsweep, replayArgs, root, tempDir } from './helpers.js';
 
 test('every shipped experiment validates', async () => {
   const files = readdirSync(join(root, 'experiments')).filter((f) => f.endsWith('.yaml')).map((f) => join('experiments', f));
@@ -59,5 +59,15 @@ test('compare pairs cells on the same seeds and reports ratios with intervals', 
     const m = c.metrics.accessesPerSec;
     assert.ok(m.low <= m.ratio && m.ratio <= m.high, JSON.stringify(m));
     assert.ok(m.ratio > 1.3, `more workers should help 4 threads: ${JSON.stringify(m)}`);
+  }
+});
+
+test('every replay command the README shows reproduces its trace digest', async () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const commands = [...new Set(readme.match(/faultsweep replay experiments\/[^`\n]*--digest [0-9a-f]{16}/g) ?? [])];
+  assert.ok(commands.length >= 10, `only ${commands.length} replay commands found`);
+  for (const command of commands) {
+    const r = await faultsweep(replayArgs(command));
+    assert.equal(r.exitCode, 0, `${command}\n${String(r.stderr)}`);
   }
 });

@@ -205,8 +205,8 @@ program
     else
       console.log(
         renderTable([
-          ['benchmark', 'ops/s', 'unit', 'mean ms/iteration', 'samples', 'target', 'note'],
-          ...Object.entries(results).map(([n, r]) => [n, fmt(r.opsPerSec), r.unit, fmt(r.meanMs), String(r.samples), targetText(r), r.note ?? '']),
+          ['benchmark', 'ops/s', 'unit', 'ms/iteration: mean (fastest-slowest)', 'samples', 'target', 'note'],
+          ...Object.entries(results).map(([n, r]) => [n, fmt(r.opsPerSec), r.unit, `${fmt(r.meanMs)} (${fmt(r.fastestMs)}-${fmt(r.slowestMs)})`, String(r.samples), targetText(r), r.note ?? '']),
         ]),
       );
   });

@@ -40,12 +40,14 @@ test('a gate that fails makes the run exit 1, with the summary still written', a
   assert.ok(summary.cells.every((c: { trials: number; outcomes: { ok: number } }) => c.trials === 2 && c.outcomes.ok === 2));
 });
 
-test('bench --json reports ops/s in its unit for the named benchmark', async () => {
+test('bench --json reports ops/s in its unit and the spread of the timed calls for the named benchmark', async () => {
   const r = await faultsweep(['bench', 'hold-10k', '--json', '--time', '200']);
   assert.equal(r.exitCode, 0, String(r.stderr));
   const b = JSON.parse(String(r.stdout))['hold-10k'];
   assert.equal(b.unit, 'events/s');
   assert.ok(b.opsPerSec > 0 && b.meanMs > 0);
+  assert.ok(b.fastestMs <= b.meanMs && b.meanMs <= b.slowestMs, JSON.stringify(b));
+  assert.ok(b.samples > 1);
 });
 
 test('compare pairs cells on the same seeds and reports ratios with intervals', async () => {

@@ -28,6 +28,9 @@ export interface BenchResult {
   opsPerSec: number;
   unit: string;
   meanMs: number;
+  /** The fastest and slowest timed call: on a shared machine the spread says as much as the mean. */
+  fastestMs: number;
+  slowestMs: number;
   samples: number;
   rme: number;
   target?: number;
@@ -59,7 +62,7 @@ export async function runBenches(names: string[], timeMs: number, progress: (lin
     const bench = new Bench({ time: timeMs, ...warm, iterations: b.iterations ?? 8 });
     bench.add(name, b.fn);
     await bench.run();
-    const r = bench.tasks[0].result as { latency?: { mean: number; rme: number; samplesCount: number }; error?: Error };
+    const r = bench.tasks[0].result as { latency?: { mean: number; min: number; max: number; rme: number; samplesCount: number }; error?: Error };
     if (r.error || !r.latency) throw r.error ?? new Error(`bench ${name}: no result`);
     const meanMs = r.latency.mean;
     const opsPerSec = (b.opsPerCall * 1000) / meanMs;
@@ -67,7 +70,7 @@ export async function runBenches(names: string[], timeMs: number, progress: (lin
     const checks = [b.target === undefined || opsPerSec >= b.target, b.maxMs === undefined || meanMs <= b.maxMs, !b.memory || peakBytes! <= b.memory.maxBytes];
     const targeted = b.target !== undefined || b.maxMs !== undefined || b.memory !== undefined;
     out[name] = {
-      opsPerSec, unit: `${b.unit}/s`, meanMs, samples: r.latency.samplesCount, rme: r.latency.rme,
+      opsPerSec, unit: `${b.unit}/s`, meanMs, fastestMs: r.latency.min, slowestMs: r.latency.max, samples: r.latency.samplesCount, rme: r.latency.rme,
       ...(b.target !== undefined ? { target: b.target } : {}),
       ...(b.maxMs !== undefined ? { maxMs: b.maxMs } : {}),
       ...(b.memory ? { peakBytes, maxBytes: b.memory.maxBytes } : {}),

@@ -34,6 +34,25 @@ test('release-1024 with the clamp: every pattern at 1024 ranks runs clean and th
   assert.equal(a2a.metrics.rcacheHitRatio.mean, 0.5);
 });
 
+test('the registration cache hits, misses and merges as worked out by hand', async () => {
+  // Two ranks in two partitions, three 3 MiB buffers each, 8 MiB alignment. Rank 0 reads
+  // [0,3), [3,6), [6,9) MiB of its slots: [0,8) misses and is attached, then hits; [6,9) aligns
+  // to [0,16), which overlaps the cached [0,8) without lying in it: that entry is detached and
+  // one covering both attached. Rank 1 ([9,18) MiB) does the same. 6 messages, 4 attaches, 2
+  // hits; 4 recalls (2 merges and 2 detaches at finalize, all cross-partition, so GRU).
+  const set = ['workload.ranks=2', 'workload.pattern=pairwise', 'workload.iterations=3', 'workload.buffers=3', 'workload.messageSize=3 MiB', 'sweep={}'];
+  const { cells: [c] } = await cells(['run', release, '--seeds', '1', ...set.flatMap((v) => ['--set', v])]);
+  assert.equal(c.outcomes.ok, 1);
+  assert.equal(c.metrics.messages.mean, 6);
+  assert.equal(c.metrics.attaches.mean, 4);
+  assert.equal(c.metrics.rcacheHitRatio.mean, 2 / 6);
+  assert.equal(c.metrics.recalls.mean, 4);
+  // Without the cache every message attaches and detaches.
+  const off = await cells(['run', release, '--seeds', '1', ...[...set, 'workload.rcache=false'].flatMap((v) => ['--set', v])]);
+  assert.equal(off.cells[0].metrics.attaches.mean, 6);
+  assert.equal(off.cells[0].metrics.rcacheHitRatio.mean, 0);
+});
+
 test('without the clamp a fraction of trials hang, growing with ranks per partition; with it none', async () => {
   const sweep = ['--set', 'sweep={workload.ranks: [8, 16, 32, 64]}', '--set', 'workload.pattern=one-to-many', '--seeds', '30'];
   const unclamped = await cells(['run', release, ...sweep, '--set', 'kernel.xpmemMaxaddrClamp=false']);

@@ -28,6 +28,11 @@ const config = z.strictObject({
   }),
   messageSize: size().prefault('1 MiB'),
   iterations: z.int().positive().default(1),
+  buffers: z.int().positive().default(1).meta({
+    description:
+      'send buffers each rank keeps for each peer, used in turn by successive iterations: more than one gives the registration cache ' +
+      'several ranges per peer to hit, miss and (where aligned ranges overlap) merge',
+  }),
   placement: z.enum(['block', 'round-robin']).default('block'),
   rcache: z.boolean().default(true).meta({ description: 'keep attachments in a registration cache until finalize' }),
   align: size().prefault('8 MiB').meta({ description: "the registration cache's alignment (Open MPI: 2^23 bytes)" }),
@@ -42,7 +47,7 @@ const config = z.strictObject({
 
 type Config = z.output<typeof config>;
 
-/** Where each rank's send buffer sits; receiver r reads its slot at SEND_BASE + r * messageSize. */
+/** Where each rank's send buffers sit: receiver r reads its slots from SEND_BASE + r * buffers * messageSize on. */
 const SEND_BASE = 2 ** 32;
 const FIRST_TGID = 1000;
 
@@ -166,8 +171,8 @@ workloads.register({
      * boxed number. The cache entry used; NONE when the job failed; MERGE when cached ranges
      * overlap the range and must be detached first (mergeLo/mergeHi say where).
      */
-    function message(t: Task, r: number, s: number, k: number, lo: number, hi: number): number {
-      const addr = SEND_BASE + r * c.messageSize;
+    function message(t: Task, r: number, s: number, k: number, it: number, lo: number, hi: number): number {
+      const addr = SEND_BASE + (r * c.buffers + (it % c.buffers)) * c.messageSize;
       if (lo < 0) {
         lo = Math.floor(addr / c.align) * c.align;
         hi = Math.ceil((addr + c.messageSize) / c.align) * c.align;
@@ -181,7 +186,6 @@ workloads.register({
       }
       const cc = cache.data;
       let e = NONE;
-      m.lookups++;
       for (let i = pairs[k * PAIR + HEAD]; i !== NONE && e === NONE; i = cc[i * EW + NEXT]) {
         if (cc[i * EW + BASE] <= lo && cc[i * EW + END] >= hi) e = i;
         else if (cc[i * EW + BASE] < hi && lo < cc[i * EW + END]) {
@@ -258,11 +262,12 @@ workloads.register({
         for (let i = 0; i < nk; i++) {
           const s = source(r, it, i), k = r * n + s;
           const t0 = sim.now;
-          let e = message(t, r, s, k, -1, -1);
+          m.lookups++;
+          let e = message(t, r, s, k, it, -1, -1);
           while (e === MERGE) {
             // Overlapping registrations merge into one covering them all.
             if (!(yield* evict(t, k, mergeLo, mergeHi))) return;
-            e = message(t, r, s, k, mergeLo, mergeHi);
+            e = message(t, r, s, k, it, mergeLo, mergeHi);
           }
           if (e === NONE) return;
           yield t.pay();

@@ -68,8 +68,8 @@ export interface ThreadGroup {
   nextUniq: number;
   /**
    * uniq -> permit slot + 1, or -(segment index + 1); 0 once the object is gone or not yet made.
-   * A typed array grown by doubling: a JS array growing to thousands of ids per rank made the
-   * young generation copy and promote its old stores, a sixth of an alltoall's time.
+   * A typed array grown by doubling, so its store lies outside the JS heap: thousands of ids per
+   * rank in JS arrays were copied by the garbage collector as they grew.
    */
   ids: Int32Array;
   segments: Segment[];

@@ -60,7 +60,9 @@ export async function runBenches(names: string[], timeMs: number, progress: (lin
     await b.setup?.();
     const warm = b.warmups === undefined ? { warmupTime: Math.min(250, timeMs) } : { warmup: b.warmups > 0, warmupTime: 0, warmupIterations: b.warmups };
     const bench = new Bench({ time: timeMs, ...warm, iterations: b.iterations ?? 8 });
-    bench.add(name, b.fn);
+    // async: false, or tinybench calls fn once more, untimed, to see whether it returns a promise:
+    // a second 80-second trial, and a warm-up nobody asked for.
+    bench.add(name, b.fn, { async: false });
     await bench.run();
     const r = bench.tasks[0].result as { latency?: { mean: number; min: number; max: number; rme: number; samplesCount: number }; error?: Error };
     if (r.error || !r.latency) throw r.error ?? new Error(`bench ${name}: no result`);

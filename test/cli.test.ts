@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { execa } from 'execa';
 import { faultsweep, replayArgs, root, tempDir } from './helpers.js';
 
 test('every shipped experiment validates', async () => {
@@ -72,4 +73,14 @@ test('every replay command the README shows reproduces its trace digest', async 
     const r = await faultsweep(replayArgs(command));
     assert.equal(r.exitCode, 0, `${command}\n${String(r.stderr)}`);
   }
+});
+
+test("a trial's peak memory is its own, not its parent's", async () => {
+  // The parent holds 640 MB when it starts the child; a 16-rank trial needs a tenth of that.
+  const ballast = new Float64Array(80e6).fill(1);
+  const r = await execa('node', [join(root, 'dist', 'harness', 'bench', 'trial-child.js'), 'experiments/release-1024.yaml', '1', '--set', 'sweep={}', '--set', 'workload.ranks=16'], { cwd: root });
+  const { maxRssBytes, outcome } = JSON.parse(r.stdout) as { maxRssBytes: number; outcome: string };
+  assert.equal(outcome, 'ok');
+  assert.ok(process.memoryUsage().rss > 600 * 2 ** 20 && ballast[0] === 1);
+  assert.ok(maxRssBytes < 300 * 2 ** 20, `child reports ${maxRssBytes} bytes`);
 });

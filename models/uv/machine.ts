@@ -69,13 +69,11 @@ export class UvMachine {
   readonly tasks: Task[] = [];
   /** Called when a fault makes a task's thread group exit under a running workload. */
   onKilled?: (t: Task) => void;
-  private xpcDown = new Set<number>();
   private onCpu: (Task | undefined)[] = [];
 
   constructor(readonly sim: Simulation, readonly profile: UvProfile, readonly kernel: UvKernel) {
     this.xpmem = new Xpmem(sim, {
       maxaddrClamp: kernel.xpmemMaxaddrClamp,
-      xpcUp: (p) => !this.xpcDown.has(p),
       costs: profile.xpmem,
       hungTaskTimeout: kernel.hungTaskTimeout,
     });
@@ -92,8 +90,7 @@ export class UvMachine {
   }
 
   setXpc(partition: number, up: boolean): void {
-    if (up) this.xpcDown.delete(partition);
-    else this.xpcDown.add(partition);
+    this.xpmem.setXpc(partition, up);
   }
 
   /** The CPUs (hardware threads) n ranks run on, one each: every core once before any twice. */

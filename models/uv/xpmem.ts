@@ -142,8 +142,6 @@ export interface XpmemCosts {
 export interface XpmemOptions {
   /** kernel.xpmemMaxaddrClamp: XPMEM_MAXADDR_SIZE means TASK_SIZE (the 2013 fix), or all of it. */
   maxaddrClamp: boolean;
-  /** Whether XPC runs on each partition. */
-  xpcUp: (partition: number) => boolean;
   costs: XpmemCosts;
   /** khungtaskd's hung_task_timeout_secs, in ns. */
   hungTaskTimeout: number;
@@ -173,7 +171,15 @@ export class Xpmem {
   /** The slot of the last successful attach: the mapping a library keeps in its cache. */
   lastAttachment = NONE;
 
+  /** Partitions whose XPC is not running (1), by partition number. */
+  private readonly xpcDown = new Uint8Array(MAX_PARTITIONS);
+
   constructor(private readonly sim: Simulation, private readonly opts: XpmemOptions) {}
+
+  /** Starts or stops XPC on a partition: lookups there from other partitions fail while it is down. */
+  setXpc(partition: number, up: boolean): void {
+    this.xpcDown[partition] = up ? 0 : 1;
+  }
 
   open(tgid: number, partition: number, uid = 1000, gid = 1000): ThreadGroup {
     const tg: ThreadGroup = {
@@ -247,7 +253,7 @@ export class Xpmem {
   private remoteDown(t: Task, partition: number): boolean {
     if (partition === t.tg.partition) return false;
     t.due += this.opts.costs.xpcRoundTrip;
-    return !this.opts.xpcUp(partition);
+    return this.xpcDown[partition] === 1;
   }
 
   make(t: Task, vaddr: number, size: number, permitType: number, mode: number): number {
@@ -312,7 +318,7 @@ export class Xpmem {
     const p = this.permitOf(apid);
     const c = this.permits.data;
     if (p === NONE || c[p * PW + P_STATE] !== LIVE || this.tgs[c[p * PW + P_HOLDER]].state !== LIVE) return -ENOENT;
-    if (this.tgs[c[p * PW + P_HOLDER]] !== t.tg) return -EACCES;
+    if (c[p * PW + P_HOLDER] !== t.tg.index) return -EACCES;
     return this.destroyPermit(t, p);
   }
 
@@ -324,7 +330,7 @@ export class Xpmem {
     const c = this.permits.data;
     if (p === NONE || c[p * PW + P_STATE] !== LIVE) return -ENOENT;
     const tg = t.tg;
-    if (this.tgs[c[p * PW + P_HOLDER]] !== tg) return -EACCES;
+    if (c[p * PW + P_HOLDER] !== tg.index) return -EACCES;
     const seg = this.segments[c[p * PW + P_SEG]];
     if (seg.state !== LIVE) return -ENOENT;
     const cross = seg.owner.partition !== tg.partition;

@@ -9,7 +9,7 @@ import type { Co, Simulation } from '../harness/sim/simulation.js';
 import { duration } from '../harness/experiment/units.js';
 import type { UvMachine } from '../models/uv/machine.js';
 import { hex } from '../harness/sim/console.js';
-import { Task, settle } from '../models/uv/xpmem.js';
+import { LIVE, Task, settle } from '../models/uv/xpmem.js';
 
 const config = z
   .strictObject({
@@ -33,7 +33,7 @@ faults.register({
     const fired: Record<string, number> = {};
     const strike = () => {
       const victim = uv.tasks[c.owner ?? rng.int(uv.tasks.length)];
-      if (!victim || victim.tg.state !== 0) return;
+      if (!victim || victim.tg.state !== LIVE) return;
       // Another thread of the owner's process makes the call while its main thread runs on.
       const t = new Task(victim.tg, `${victim.name}/thread`, victim.cpu);
       fired[c.action] = (fired[c.action] ?? 0) + 1;

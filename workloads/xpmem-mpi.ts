@@ -11,7 +11,7 @@ import { Barrier, Signal } from '../harness/sim/sync.js';
 import { Latencies } from '../harness/sim/latencies.js';
 import { duration, size } from '../harness/experiment/units.js';
 import { ranksFit, type Placement, type UvMachine } from '../models/uv/machine.js';
-import { NONE, SIGBUS, settle, type MaySleep, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDWR, shown, type Task } from '../models/uv/xpmem.js';
+import { LIVE, NONE, SIGBUS, settle, type MaySleep, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDWR, shown, type Task } from '../models/uv/xpmem.js';
 import { hex } from '../harness/sim/console.js';
 import { Records } from '../models/uv/records.js';
 
@@ -233,7 +233,7 @@ workloads.register({
     const done = () => {
       if (++finished === n) sim.finish();
     };
-    const alive = (t: Task) => !sim.isStopped && t.tg.state === 0;
+    const alive = (t: Task) => !sim.isStopped && t.tg.state === LIVE;
 
     function* rank(r: number): Body {
       const t = tasks[r];

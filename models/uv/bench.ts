@@ -3,6 +3,7 @@
 // such a trial alone, without the simulation, to tell the model's own cost from the rest.
 import { registerBench } from '../../harness/bench/index.js';
 import { registerTrialBench } from '../../harness/bench/trial.js';
+import { Rng } from '../../harness/sim/rng.js';
 import { Simulation } from '../../harness/sim/simulation.js';
 import { type MaySleep, Task, Xpmem, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDWR } from './xpmem.js';
 
@@ -31,7 +32,7 @@ for (const [ranks, maxMs, maxBytes, iterations, warmups] of [[1024, 1500, 512 * 
 function callsBench(ranks: number, iterations: number, warmups: number): void {
   registerBench(`xpmem-calls-${ranks}`, () => {
     const order = Int32Array.from({ length: ranks }, (_, i) => i);
-    const rng = new Simulation(1, { timeNs: 1, events: 1 }).rng('xpmem-calls');
+    const rng = new Rng(1, 'xpmem-calls');
     for (let i = ranks - 1; i > 0; i--) {
       const j = rng.int(i + 1);
       [order[i], order[j]] = [order[j], order[i]];

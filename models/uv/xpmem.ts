@@ -54,7 +54,8 @@ export function* settle(r: MaySleep): Co<number> {
   return typeof r === 'number' ? r : yield* r;
 }
 
-const LIVE = 0, DESTROYING = 1, DESTROYED = 2;
+/** A thread group's, segment's or permit's state: in use, being torn down, gone. */
+export const LIVE = 0, DESTROYING = 1, DESTROYED = 2;
 type State = typeof LIVE | typeof DESTROYING | typeof DESTROYED;
 export const NONE = -1;
 

@@ -1,5 +1,5 @@
 // Shared by the tests: run the CLI as a user would, and read a run's records.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +12,17 @@ export function faultsweep(args: string[], opts: Options = {}) {
   return execa('node', [bin, ...args], { cwd: root, reject: false, ...opts });
 }
 
+const made: string[] = [];
+// Each test file runs in a process of its own: its scratch directories go when it exits.
+process.on('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh scratch directory, removed when the test process exits. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `faultsweep-${prefix}-`));
+  const d = mkdtempSync(join(tmpdir(), `faultsweep-${prefix}-`));
+  made.push(d);
+  return d;
 }
 
 /** A run's records, sorted, without the machine-dependent `host` part. */

@@ -2,7 +2,7 @@
 // pre-fix fill path, and never from the fixed one (experiments/victim-double-free.yaml).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { faultsweep, replayArgs } from './helpers.js';
+import { faultsweep, replayArgs, tempDir } from './helpers.js';
 
 interface CellSummary {
   params: Record<string, unknown>;
@@ -12,7 +12,7 @@ interface CellSummary {
 }
 
 test('victimNohitFix false crashes with the seed signature in a measurable fraction of 200 seeds; true never', async () => {
-  const r = await faultsweep(['run', 'experiments/victim-double-free.yaml', '--seeds', '200', '--json', '--out', `${process.env.TMPDIR ?? '/tmp'}/faultsweep-vdf-${process.pid}`]);
+  const r = await faultsweep(['run', 'experiments/victim-double-free.yaml', '--seeds', '200', '--json', '--out', `${tempDir('vdf')}/run`]);
   assert.equal(r.exitCode, 0, String(r.stderr));
   const cells = JSON.parse(String(r.stdout)).cells as CellSummary[];
   const buggy = cells.find((c) => c.params['kernel.victimNohitFix'] === false)!;
@@ -26,7 +26,7 @@ test('victimNohitFix false crashes with the seed signature in a measurable fract
 });
 
 test('a flush thread stuck on a lost CQE starves victim allocation: Abort victim alloc after 20 s, with the dump', async () => {
-  const r = await faultsweep(['run', 'experiments/victim-starvation.yaml', '--json', '--out', `${process.env.TMPDIR ?? '/tmp'}/faultsweep-starve-${process.pid}`]);
+  const r = await faultsweep(['run', 'experiments/victim-starvation.yaml', '--json', '--out', `${tempDir('starve')}/run`]);
   assert.equal(r.exitCode, 0, String(r.stderr));
   const [cell] = JSON.parse(String(r.stdout)).cells as { failures: { signature: string; replay: string }[] }[];
   const starved = cell.failures.find((f) => f.signature === 'Abort victim alloc');

@@ -12,6 +12,8 @@ export interface Benchmark {
   target?: number;
   setup?: () => void | Promise<void>;
   fn: () => void;
+  /** Removes what setup left behind (scratch files), whether the run succeeded or not. */
+  teardown?: () => void;
   /** What the run measured besides speed (a hit ratio, a size), shown beside it. */
   note?: () => string;
   /** The most wall time one call may take, in ms. */
@@ -56,29 +58,37 @@ export async function runBenches(names: string[], timeMs: number, progress: (lin
   const out: Record<string, BenchResult> = {};
   for (const name of names.length ? names : [...benches.keys()]) {
     const b = benches.get(name)!();
-    progress(`bench ${name} ...`);
-    await b.setup?.();
-    const warm = b.warmups === undefined ? { warmupTime: Math.min(250, timeMs) } : { warmup: b.warmups > 0, warmupTime: 0, warmupIterations: b.warmups };
-    const bench = new Bench({ time: timeMs, ...warm, iterations: b.iterations ?? 8 });
-    // async: false, or tinybench calls fn once more, untimed, to see whether it returns a promise:
-    // a second 80-second trial, and a warm-up nobody asked for.
-    bench.add(name, b.fn, { async: false });
-    await bench.run();
-    const r = bench.tasks[0].result as { latency?: { mean: number; min: number; max: number; rme: number; samplesCount: number }; error?: Error };
-    if (r.error || !r.latency) throw r.error ?? new Error(`bench ${name}: no result`);
-    const meanMs = r.latency.mean;
-    const opsPerSec = (b.opsPerCall * 1000) / meanMs;
-    const peakBytes = b.memory && (progress(`bench ${name}: peak memory in a fresh process ...`), await b.memory.peakBytes());
-    const checks = [b.target === undefined || opsPerSec >= b.target, b.maxMs === undefined || meanMs <= b.maxMs, !b.memory || peakBytes! <= b.memory.maxBytes];
-    const targeted = b.target !== undefined || b.maxMs !== undefined || b.memory !== undefined;
-    out[name] = {
-      opsPerSec, unit: `${b.unit}/s`, meanMs, fastestMs: r.latency.min, slowestMs: r.latency.max, samples: r.latency.samplesCount, rme: r.latency.rme,
-      ...(b.target !== undefined ? { target: b.target } : {}),
-      ...(b.maxMs !== undefined ? { maxMs: b.maxMs } : {}),
-      ...(b.memory ? { peakBytes, maxBytes: b.memory.maxBytes } : {}),
-      ...(targeted ? { pass: checks.every(Boolean) } : {}),
-      ...(b.note ? { note: b.note() } : {}),
-    };
+    try {
+      out[name] = await runBench(name, b, timeMs, progress);
+    } finally {
+      b.teardown?.();
+    }
   }
   return out;
+}
+
+async function runBench(name: string, b: Benchmark, timeMs: number, progress: (line: string) => void): Promise<BenchResult> {
+  progress(`bench ${name} ...`);
+  await b.setup?.();
+  const warm = b.warmups === undefined ? { warmupTime: Math.min(250, timeMs) } : { warmup: b.warmups > 0, warmupTime: 0, warmupIterations: b.warmups };
+  const bench = new Bench({ time: timeMs, ...warm, iterations: b.iterations ?? 8 });
+  // async: false, or tinybench calls fn once more, untimed, to see whether it returns a promise:
+  // a second 80-second trial, and a warm-up nobody asked for.
+  bench.add(name, b.fn, { async: false });
+  await bench.run();
+  const r = bench.tasks[0].result as { latency?: { mean: number; min: number; max: number; rme: number; samplesCount: number }; error?: Error };
+  if (r.error || !r.latency) throw r.error ?? new Error(`bench ${name}: no result`);
+  const meanMs = r.latency.mean;
+  const opsPerSec = (b.opsPerCall * 1000) / meanMs;
+  const peakBytes = b.memory && (progress(`bench ${name}: peak memory in a fresh process ...`), await b.memory.peakBytes());
+  const checks = [b.target === undefined || opsPerSec >= b.target, b.maxMs === undefined || meanMs <= b.maxMs, !b.memory || peakBytes! <= b.memory.maxBytes];
+  const targeted = b.target !== undefined || b.maxMs !== undefined || b.memory !== undefined;
+  return {
+    opsPerSec, unit: `${b.unit}/s`, meanMs, fastestMs: r.latency.min, slowestMs: r.latency.max, samples: r.latency.samplesCount, rme: r.latency.rme,
+    ...(b.target !== undefined ? { target: b.target } : {}),
+    ...(b.maxMs !== undefined ? { maxMs: b.maxMs } : {}),
+    ...(b.memory ? { peakBytes, maxBytes: b.memory.maxBytes } : {}),
+    ...(targeted ? { pass: checks.every(Boolean) } : {}),
+    ...(b.note ? { note: b.note() } : {}),
+  };
 }

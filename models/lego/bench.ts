@@ -1,6 +1,6 @@
 // Benchmarks of the pcache model alone (no simulation): accesses per second on a hit-heavy and a
 // miss-heavy page stream, the speed every LegoOS experiment and `faultsweep cachesim` rest on.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -87,6 +87,7 @@ registerBench('cachesim-din', () => {
     fn: () => {
       runJs();
     },
+    teardown: () => rmSync(dir, { recursive: true, force: true }),
   };
   const runJs = () => {
     const sim = new CacheSim({ ...geometry, victim: 0, policy: 'fifo', random: () => 0.5 });

@@ -1,0 +1,22 @@
+// The bench runner: every benchmark's teardown runs, whether it measured or failed, so scratch
+// files (cachesim-din writes a 22 MB trace) never pile up in the temporary directory.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { registerBench, runBenches } from '../harness/bench/index.js';
+
+test('a benchmark is torn down after it ran, and after it failed', async () => {
+  const torn: string[] = [];
+  registerBench('test-ok', () => ({ name: 'test-ok', unit: 'ops', opsPerCall: 1, iterations: 2, warmups: 0, fn: () => {}, teardown: () => torn.push('test-ok') }));
+  registerBench('test-fails', () => ({
+    name: 'test-fails', unit: 'ops', opsPerCall: 1, iterations: 2, warmups: 0,
+    fn: () => {
+      throw new Error('broken benchmark');
+    },
+    teardown: () => torn.push('test-fails'),
+  }));
+  const ok = await runBenches(['test-ok'], 10, () => {});
+  assert.ok(ok['test-ok'].samples >= 2);
+  assert.deepEqual(torn, ['test-ok']);
+  await assert.rejects(runBenches(['test-fails'], 10, () => {}), /broken benchmark/);
+  assert.deepEqual(torn, ['test-ok', 'test-fails']);
+});

@@ -79,7 +79,7 @@ Examples:
       if (!file) throw new InputError('run: name an experiment file, or --resume DIR');
       plan = loadExperiment(file, { seeds: o.seeds, sets: o.set, where: o.where });
       dir = o.out ?? join(projectRoot, 'results', plan.experiment, utcStamp());
-      if (o.dryRun) return dryRun(plan);
+      if (o.dryRun) return dryRun(plan, o.jobs);
       createRun(dir, plan);
     }
     const total = plan.cells.length * plan.seeds.length;
@@ -96,11 +96,11 @@ Examples:
     report(plan, summary, Boolean(o.json));
   });
 
-function dryRun(plan: Plan): void {
+function dryRun(plan: Plan, jobs: number): void {
   const axes = [...new Set(plan.cells.flatMap((c) => Object.keys(c.params)))];
   console.log(renderTable([['cell', ...axes, 'workload', 'faults'], ...plan.cells.map((c) => [c.id, ...axes.map((a) => String(c.params[a])), c.workload.kind, c.faults.map((f) => f.kind).join(',') || '-'])]));
   const trials = plan.cells.length * plan.seeds.length;
-  const est = estimateSeconds(plan);
+  const est = estimateSeconds(plan, jobs);
   console.log(`\n${plan.cells.length} cells x ${plan.seeds.length} seeds = ${trials} trials`);
   console.log(`estimated run time: ${est.text}`);
 }

@@ -7,18 +7,22 @@ import type { Plan } from '../experiment/load.js';
 import { projectRoot } from '../registry.js';
 import { readTrials } from './store.js';
 
-export function estimateSeconds(plan: Plan, jobs = availableParallelism()): { seconds: number | undefined; text: string } {
-  const root = join(projectRoot, 'results', plan.experiment);
+export function estimateSeconds(plan: Plan, jobs = availableParallelism(), results = join(projectRoot, 'results')): { seconds: number | undefined; text: string } {
+  const root = join(results, plan.experiment);
   const runs = existsSync(root) ? readdirSync(root).sort().reverse() : [];
   const perCell = new Map<string, number[]>();
   for (const run of runs.slice(0, 5)) {
     for (const r of readTrials(join(root, run))) if (r.host) perCell.set(r.cell, [...(perCell.get(r.cell) ?? []), r.host.wallMs]);
   }
-  const all = [...perCell.values()].flat();
-  if (all.length === 0) return { seconds: undefined, text: `unknown: no earlier run of '${plan.experiment}' in results/ to time it from` };
+  // A cell's id is a hash of its whole configuration: only a cell that ran before says anything
+  // about its time (a 16-rank run of an experiment says nothing about its 1024-rank cells).
+  const timed = plan.cells.filter((c) => perCell.has(c.id));
+  if (timed.length === 0) return { seconds: undefined, text: `unknown: none of these cells of '${plan.experiment}' ran before (results/ keeps earlier runs to time them from)` };
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const fallback = avg(all);
-  const ms = plan.cells.reduce((sum, c) => sum + (perCell.has(c.id) ? avg(perCell.get(c.id)!) : fallback) * plan.seeds.length, 0);
+  const ms = timed.reduce((sum, c) => sum + avg(perCell.get(c.id)!) * plan.seeds.length, 0);
+  const trials = timed.reduce((n, c) => n + perCell.get(c.id)!.length, 0);
   const seconds = ms / 1000 / jobs;
-  return { seconds, text: `about ${seconds < 1 ? seconds.toFixed(2) : seconds.toFixed(0)} s on ${jobs} worker threads (from ${all.length} trials of earlier runs)` };
+  const untimed = plan.cells.length - timed.length;
+  const missing = untimed ? `; ${untimed} of ${plan.cells.length} cells never ran and are not counted` : '';
+  return { seconds, text: `about ${seconds < 1 ? seconds.toFixed(2) : seconds.toFixed(0)} s on ${jobs} worker thread${jobs === 1 ? '' : 's'} (from ${trials} trials of earlier runs${missing})` };
 }

@@ -45,7 +45,7 @@ type UvKernel = z.output<typeof uvKernel>;
 export type Placement = 'block' | 'round-robin';
 
 /** Hardware threads in the whole machine. */
-export function uvCpus(p: UvProfile): number {
+function uvCpus(p: UvProfile): number {
   return p.partitions * p.bladesPerPartition * p.socketsPerBlade * p.coresPerSocket * p.threadsPerCore;
 }
 

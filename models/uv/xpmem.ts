@@ -17,7 +17,7 @@ import { hex } from '../../harness/sim/console.js';
 import { WaitQueue } from '../../harness/sim/sync.js';
 import { Records } from './records.js';
 
-export const PAGE = 4096;
+const PAGE = 4096;
 /** The user address space on x86-64: TASK_SIZE = (1 << 47) - 4096. */
 const TASK_SIZE = 2 ** 47 - PAGE;
 /** (size_t)-1, the "whole address space" size every MPI library passes to xpmem_make. */

@@ -153,9 +153,7 @@ workloads.register({
     for (let r = 0; r < n; r++) firstPairs += count(r, 0) + 64;
     x.reserve(firstPairs, firstPairs);
     cache.reserve(firstPairs);
-    // A copy's time depends only on the hops between the two blades.
     const blades = Int32Array.from(cpus, (cpu) => cpu.blade);
-    const copyTime = [0, 1, 2, 3].map((h) => uv.copyTime(h, c.messageSize, c.chunk));
     const gru = (r: number, s: number) => c.gru === 'all' || cpus[r].partition !== cpus[s].partition;
 
     /** Detaches cache entry e; a number when it finished at once, else the recall to run. */
@@ -209,7 +207,7 @@ workloads.register({
       }
       const tr = x.touchAttachment(t, cache.data[e * EW + ATT], addr - cache.data[e * EW + BASE], c.messageSize);
       if (tr < 0) return (fail(t, 'memcpy', tr, ` from rank ${s}`), NONE);
-      t.due += copyTime[uv.hops(blades[r], blades[s])];
+      t.due += uv.copy(blades[s], blades[r], c.messageSize, c.chunk, sim.now + t.due);
       return e;
     }
 

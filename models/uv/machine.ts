@@ -2,7 +2,8 @@
 // partition state): partitions, each a single system image of blades with one hub and two
 // 8-core sockets, 8 blades a chassis, NUMAlink hops between blades, XPC between partitions, and
 // XPMEM in each kernel. Ranks are placed on cores in blocks, or round robin over partitions and
-// then blades.
+// then blades. Copies share what they pass through: a blade's memory, and its NUMAlink port in
+// each direction.
 import * as z from 'zod';
 import { InputError } from '../../harness/errors.js';
 import { systems } from '../../harness/registry.js';
@@ -22,6 +23,7 @@ const uvProfile = z.strictObject({
   gruContextsPerChiplet: z.int().positive(),
   numalink: z.strictObject({ bandwidth: bandwidth(), hopLatency: duration() }),
   localMemoryLatency: duration(),
+  memoryBandwidth: bandwidth().meta({ description: "a blade's memory bandwidth, shared by every copy that reads or writes it" }),
   copyBandwidth: bandwidth().meta({ description: "one core's memcpy bandwidth" }),
   timerIrqTime: duration().meta({ description: 'CPU time a timer interrupt takes from the task it hits' }),
   xpmem: z.strictObject({
@@ -70,6 +72,10 @@ export class UvMachine {
   /** Called when a fault makes a task's thread group exit under a running workload. */
   onKilled?: (t: Task) => void;
   private onCpu: (Task | undefined)[] = [];
+  /** Per blade, when its memory, and its NUMAlink port out and in, have served every byte asked of them so far. */
+  private memoryFree: Float64Array;
+  private linkOutFree: Float64Array;
+  private linkInFree: Float64Array;
 
   constructor(readonly sim: Simulation, readonly profile: UvProfile, readonly kernel: UvKernel) {
     this.xpmem = new Xpmem(sim, {
@@ -77,6 +83,10 @@ export class UvMachine {
       costs: profile.xpmem,
       hungTaskTimeout: kernel.hungTaskTimeout,
     });
+    const blades = profile.partitions * profile.bladesPerPartition;
+    this.memoryFree = new Float64Array(blades);
+    this.linkOutFree = new Float64Array(blades);
+    this.linkInFree = new Float64Array(blades);
   }
 
   /** Hardware threads a blade runs: a rank runs on one. */
@@ -124,12 +134,28 @@ export class UvMachine {
     return Math.floor(ca / this.profile.chassisPerGroup) === Math.floor(cb / this.profile.chassisPerGroup) ? 2 : 3;
   }
 
-  /** Copying bytes from memory `hops` NUMAlink hops away, in chunks of `chunk` bytes. */
+  /** Copying bytes from memory `hops` NUMAlink hops away, in chunks of `chunk` bytes, with nothing else in the way. */
   copyTime(hops: number, bytes: number, chunk: number): number {
     const p = this.profile;
     const bitsPerSec = hops === 0 ? p.copyBandwidth : Math.min(p.copyBandwidth, p.numalink.bandwidth);
     const latency = p.localMemoryLatency + hops * p.numalink.hopLatency;
     return Math.ceil(bytes / chunk) * latency + Math.round((bytes * 8e9) / bitsPerSec);
+  }
+
+  /**
+   * A copy of bytes from blade src's memory by a core on blade dst, starting at time `at`: how
+   * long it takes. Alone it takes copyTime. The source's memory (read), the destination's memory
+   * (write) and, between blades, the source's port out and the destination's port in each serve
+   * bytes at their bandwidth, first come first served, so copies that share one queue behind
+   * each other: 1023 ranks reading one root's buffer cannot together go faster than its blade.
+   */
+  copy(src: number, dst: number, bytes: number, chunk: number, at: number): number {
+    const p = this.profile;
+    const hops = this.hops(src, dst);
+    let done = at + this.copyTime(hops, bytes, chunk);
+    done = Math.max(done, serve(this.memoryFree, src, at, bytes, p.memoryBandwidth), serve(this.memoryFree, dst, at, bytes, p.memoryBandwidth));
+    if (hops > 0) done = Math.max(done, serve(this.linkOutFree, src, at, bytes, p.numalink.bandwidth), serve(this.linkInFree, dst, at, bytes, p.numalink.bandwidth));
+    return done - at;
   }
 
   /** A task of thread group tg running on cpu: interrupts there take their time from it. */
@@ -145,6 +171,11 @@ export class UvMachine {
     const t = this.onCpu[cpu];
     if (t && t.blocked === 0) t.due += this.profile.timerIrqTime;
   }
+}
+
+/** Queues bytes at resource i of a set, which serves bitsPerSec from `at` or when free: when it will have served them. */
+function serve(freeAt: Float64Array, i: number, at: number, bytes: number, bitsPerSec: number): number {
+  return (freeAt[i] = Math.max(at, freeAt[i]) + Math.round((bytes * 8e9) / bitsPerSec));
 }
 
 systems.register({

@@ -139,7 +139,7 @@ export class UvMachine {
     const p = this.profile;
     const bitsPerSec = hops === 0 ? p.copyBandwidth : Math.min(p.copyBandwidth, p.numalink.bandwidth);
     const latency = p.localMemoryLatency + hops * p.numalink.hopLatency;
-    return Math.ceil(bytes / chunk) * latency + Math.round((bytes * 8e9) / bitsPerSec);
+    return Math.ceil(bytes / chunk) * latency + transferNs(bytes, bitsPerSec);
   }
 
   /**
@@ -175,7 +175,12 @@ export class UvMachine {
 
 /** Queues bytes at resource i of a set, which serves bitsPerSec from `at` or when free: when it will have served them. */
 function serve(freeAt: Float64Array, i: number, at: number, bytes: number, bitsPerSec: number): number {
-  return (freeAt[i] = Math.max(at, freeAt[i]) + Math.round((bytes * 8e9) / bitsPerSec));
+  return (freeAt[i] = Math.max(at, freeAt[i]) + transferNs(bytes, bitsPerSec));
+}
+
+/** How long bytes take at bitsPerSec, in whole nanoseconds. */
+function transferNs(bytes: number, bitsPerSec: number): number {
+  return Math.round((bytes * 8e9) / bitsPerSec);
 }
 
 systems.register({

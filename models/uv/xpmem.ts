@@ -43,9 +43,8 @@ const NAMES = new Map(Object.entries(ERRNO).map(([k, v]) => [v, k]));
 
 /** A call's result as the tests and logs show it: an id or address in hex, or the errno name. */
 export function shown(r: number): string {
-  return r < 0 ? (NAMES.get(-r) ?? `-${-r}`) : `0x${r.toString(16)}`;
+  return r < 0 ? (NAMES.get(-r) ?? `-${-r}`) : hex(r);
 }
-
 
 /** A call that may sleep: its result when it finished at once, or the rest of it to run with yield*. */
 export type MaySleep = number | Iterable<Step, number, unknown>;

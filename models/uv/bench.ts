@@ -7,7 +7,7 @@ import { Rng } from '../../harness/sim/rng.js';
 import { Simulation } from '../../harness/sim/simulation.js';
 import { type MaySleep, Task, Xpmem, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDWR } from './xpmem.js';
 
-// The 4096-rank trial takes about a minute and a half, so it is timed once, cold.
+// The 4096-rank trial takes one to one and a half minutes here, so it is timed once, cold.
 for (const [ranks, maxMs, maxBytes, iterations, warmups] of [[1024, 1500, 512 * 2 ** 20, 3, 1], [4096, 20_000, undefined, 1, 0]] as const) {
   registerTrialBench(`xpmem-alltoall-${ranks}`, {
     file: 'experiments/release-1024.yaml',

@@ -17,7 +17,7 @@ export class Records<T extends Int32Array | Float64Array> {
    */
   private owners = new Int32Array(0);
 
-  constructor(private readonly make: (n: number) => T, readonly stride: number, cap = 1024) {
+  constructor(make: (n: number) => T, readonly stride: number, cap = 1024) {
     this.cap = cap;
     this.data = make(cap * stride);
   }
@@ -56,11 +56,7 @@ export class Records<T extends Int32Array | Float64Array> {
 
   private slotsOf(owner: number): number {
     const o = owner * OW;
-    if (o >= this.owners.length) {
-      const w = new Int32Array(Math.max(o + OW, this.owners.length * 2)).fill(-1);
-      w.set(this.owners);
-      this.owners = w;
-    }
+    if (o >= this.owners.length) this.owners = grown(this.owners, Math.max(o + OW, this.owners.length * 2), -1);
     return o;
   }
 
@@ -70,8 +66,14 @@ export class Records<T extends Int32Array | Float64Array> {
   }
 
   private resize(): void {
-    const data = this.make(this.cap * this.stride);
-    data.set(this.data);
-    this.data = data;
+    this.data = grown(this.data, this.cap * this.stride);
   }
+}
+
+/** A copy of typed array a, grown to length elements; the new ones hold fill. */
+export function grown<T extends Int32Array | Float64Array>(a: T, length: number, fill = 0): T {
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a);
+  if (fill !== 0) b.fill(fill, a.length);
+  return b;
 }

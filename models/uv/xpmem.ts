@@ -15,7 +15,7 @@
 import type { Co, Simulation, Step } from '../../harness/sim/simulation.js';
 import { hex } from '../../harness/sim/console.js';
 import { WaitQueue } from '../../harness/sim/sync.js';
-import { Records } from './records.js';
+import { grown, Records } from './records.js';
 
 const PAGE = 4096;
 /** The user address space on x86-64: TASK_SIZE = (1 << 47) - 4096. */
@@ -221,11 +221,7 @@ export class Xpmem {
     const u = tg.nextUniq;
     if (u > MAX_UNIQ) return -EBUSY;
     tg.nextUniq++;
-    if (u === tg.ids.length) {
-      const ids = new Int32Array(2 * u);
-      ids.set(tg.ids);
-      tg.ids = ids;
-    }
+    if (u === tg.ids.length) tg.ids = grown(tg.ids, 2 * u);
     tg.ids[u] = handle;
     return tg.partition * 2 ** 48 + u * 2 ** 32 + tg.tgid;
   }

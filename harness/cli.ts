@@ -1,20 +1,19 @@
 // The faultsweep command line: parses, dispatches, and maps errors to exit codes
 // (0 done, 1 a gate failed, 2 bad input or usage, 3 the harness itself failed).
-import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError } from 'commander';
-import { GateFailure, InputError } from './errors.js';
-import { loadExperiment, type LoadOptions, type Plan } from './experiment/load.js';
+import { DeterminismLost, GateFailure, InputError, Reported } from './errors.js';
+import { DEFAULT_MAX, loadExperiment, type LoadOptions, type Plan } from './experiment/load.js';
 import { loadProfile, profileNames } from './experiment/profiles.js';
 import { jsonSchema } from './experiment/schema.js';
-import { commands, faults, loadPlugins, projectRoot, systems, workloads } from './registry.js';
+import { commands, faults, loadCommands, loadPlugins, systems, workloads } from './registry.js';
 import { runBenches, type BenchResult } from './bench/index.js';
 import { evaluateGates } from './report/gates.js';
 import { comparisonTable, fmt, renderTable, summaryTable } from './report/table.js';
 import type { Summary } from './report/summary.js';
 import { execute } from './run/runner.js';
-import { createRun, PLAN, readJson } from './run/store.js';
+import { PLAN, readJson, readTrials, RunFolder } from './run/store.js';
 import { runTrial } from './run/trial.js';
 import { estimateSeconds } from './run/estimate.js';
 
@@ -47,67 +46,115 @@ const program = new Command('faultsweep')
   .exitOverride()
   .configureOutput({ outputError: (s, write) => write(s) });
 
-program
-  .command('run')
-  .description('Run every (cell, seed) of an experiment and print its summary.')
-  .argument('[experiment]', 'experiment YAML file')
-  .option('--seeds <n>', 'seeds per cell (overrides the file)', positiveInt('--seeds'))
-  .option('--jobs <n>', 'worker threads', positiveInt('--jobs'), availableParallelism())
-  .option('--out <dir>', 'results folder (default results/<name>/<UTC time>/)')
-  .option('--set <key=value>', 'override a key, e.g. workload.threads=4 (repeatable)', collect, [])
-  .option('--where <expr>', 'only the cells where this mathjs condition holds')
-  .option('--resume <dir>', 'finish an interrupted run in this folder')
-  .option('--dry-run', 'print the cells and the trial count, run nothing')
-  .option('--json', 'print summary.json instead of the table')
+/** The limits and progress every command that loads an experiment shares. */
+function loadOptions(o: { set?: string[]; where?: string; seeds?: number; maxCells?: number; maxTrials?: number }): LoadOptions {
+  let shown = false;
+  const t0 = Date.now();
+  return {
+    sets: o.set ?? [],
+    where: o.where,
+    seeds: o.seeds,
+    maxCells: o.maxCells,
+    maxTrials: o.maxTrials,
+    progress: (done, total) => {
+      if (!process.stderr.isTTY || Date.now() - t0 < 1000) return;
+      process.stderr.write(`\rresolving cells: ${done} of ${total}`);
+      shown = true;
+      if (done === total && shown) process.stderr.write('\n');
+    },
+  };
+}
+
+const limitOptions = (c: Command) =>
+  c
+    .option('--max-cells <n>', `refuse sweeps of more cells than this (default ${DEFAULT_MAX.cells})`, positiveInt('--max-cells'))
+    .option('--max-trials <n>', `refuse runs of more trials than this (default ${DEFAULT_MAX.trials})`, positiveInt('--max-trials'));
+
+interface RunOptions {
+  seeds?: number;
+  jobs: number;
+  out?: string;
+  set: string[];
+  where?: string;
+  resume?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  maxCells?: number;
+  maxTrials?: number;
+}
+
+limitOptions(
+  program
+    .command('run')
+    .description('Run every (cell, seed) of an experiment and print its summary.')
+    .argument('[experiment]', 'experiment YAML file')
+    .option('--seeds <n>', 'seeds per cell (overrides the file)', positiveInt('--seeds'))
+    .option('--jobs <n>', 'worker threads', positiveInt('--jobs'), availableParallelism())
+    .option('--out <dir>', 'results folder, new or empty (default results/<name>/<UTC time>/ under the current folder)')
+    .option('--set <key=value>', 'override a key, e.g. workload.threads=4 (repeatable)', collect, [])
+    .option('--where <expr>', 'only the cells where this mathjs condition holds')
+    .option('--resume <dir>', 'finish an interrupted run in this folder')
+    .option('--dry-run', 'print the cells, the trial count and an estimate of the time; run nothing')
+    .option('--json', 'print summary.json (with the results folder and the gates) instead of the table'),
+)
   .addHelpText(
     'after',
     `
 Examples:
   $ faultsweep run experiments/quickstart.yaml
-  $ faultsweep run experiments/quickstart.yaml --seeds 200 --jobs 2 --set workload.threads=2
+  $ faultsweep run experiments/quickstart.yaml --seeds 200 --jobs 2 --set workload.accesses=2000
   $ faultsweep run experiments/quickstart.yaml --dry-run
-  $ faultsweep run --resume results/quickstart/2026-11-21T15-00-00Z`,
+  $ faultsweep run --resume results/nowait-vs-persend/2026-11-21T15-00-00Z`,
   )
-  .action(async (file: string | undefined, o: { seeds?: number; jobs: number; out?: string; set: string[]; where?: string; resume?: string; dryRun?: boolean; json?: boolean }) => {
+  .action(async (file: string | undefined, o: RunOptions) => {
     let plan: Plan;
-    let dir: string;
+    let folder: RunFolder | undefined;
     if (o.resume) {
-      if (file || o.set.length || o.where || o.seeds) throw new InputError('--resume DIR takes the experiment and its options from DIR/plan.json; give no others');
-      dir = o.resume;
-      plan = readJson<Plan>(join(dir, PLAN));
+      if (file || o.set.length || o.where || o.seeds || o.out) throw new InputError('--resume DIR takes the experiment and its options from DIR/plan.json; give no experiment, --set, --where, --seeds or --out');
+      if (o.dryRun) return dryRun(readJson<Plan>(join(o.resume, PLAN)), o, o.resume);
+      ({ folder, plan } = await RunFolder.open(o.resume));
     } else {
       if (!file) throw new InputError('run: name an experiment file, or --resume DIR');
-      plan = loadExperiment(file, { seeds: o.seeds, sets: o.set, where: o.where });
-      dir = o.out ?? join(projectRoot, 'results', plan.experiment, utcStamp());
-      if (o.dryRun) return dryRun(plan, o.jobs);
-      createRun(dir, plan);
+      plan = loadExperiment(file, loadOptions(o));
+      if (o.dryRun) return dryRun(plan, o);
+      folder = await RunFolder.create(plan, { out: o.out, base: resolve('results', plan.experiment), stamp: utcStamp() });
     }
+    const dir = folder.dir;
     const total = plan.cells.length * plan.seeds.length;
     if (!o.json) console.log(`${plan.experiment}: ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${total} trials on ${o.jobs} worker threads -> ${relative(process.cwd(), dir) || dir}`);
     let summary: Summary;
     try {
-      ({ summary } = await execute(plan, dir, { jobs: o.jobs, progress: Boolean(process.stdout.isTTY) && !o.json, replayBase: replayBase(plan) }));
+      ({ summary } = await execute(plan, dir, { jobs: o.jobs, progress: Boolean(process.stderr.isTTY) && !o.json, replayBase: replayBase(plan) }));
     } catch (e) {
-      // Input only a trial can check (ranks that do not fit the machine): a run this command
-      // started leaves nothing half-written behind; a resumed one keeps what it had.
-      if (e instanceof InputError && !o.resume) rmSync(dir, { recursive: true, force: true });
+      // Input only a trial can check (a malformed line deep in a trace file): a run this command
+      // started takes back what it wrote; a resumed one keeps what it had.
+      if (e instanceof InputError && !o.resume) await folder.discard();
       throw e;
+    } finally {
+      await folder.unlock();
     }
-    report(plan, summary, Boolean(o.json));
+    report(plan, summary, Boolean(o.json), dir);
   });
 
-function dryRun(plan: Plan, jobs: number): void {
+function dryRun(plan: Plan, o: { jobs: number; json?: boolean }, resumeDir?: string): void {
+  const done = resumeDir ? new Set(readTrials(resumeDir).records.map((r) => `${r.cell}/${r.seed}`)) : new Set<string>();
+  const remaining = plan.cells.reduce((n, c) => n + plan.seeds.filter((s) => !done.has(`${c.id}/${s}`)).length, 0);
+  const trials = plan.cells.length * plan.seeds.length;
+  const est = estimateSeconds(plan, o.jobs);
+  const seconds = est.seconds === undefined ? undefined : (est.seconds * remaining) / trials;
+  if (o.json) {
+    console.log(JSON.stringify({ experiment: plan.experiment, cells: plan.cells.map((c) => ({ id: c.id, params: c.params })), seeds: plan.seeds.length, trials, remaining, estimatedSeconds: seconds ?? null }, null, 1));
+    return;
+  }
   const axes = [...new Set(plan.cells.flatMap((c) => Object.keys(c.params)))];
   console.log(renderTable([['cell', ...axes, 'workload', 'faults'], ...plan.cells.map((c) => [c.id, ...axes.map((a) => String(c.params[a])), c.workload.kind, c.faults.map((f) => f.kind).join(',') || '-'])]));
-  const trials = plan.cells.length * plan.seeds.length;
-  const est = estimateSeconds(plan, jobs);
-  console.log(`\n${plan.cells.length} cells x ${plan.seeds.length} seeds = ${trials} trials`);
+  console.log(`\n${plan.cells.length} cells x ${plan.seeds.length} seeds = ${trials} trials${resumeDir ? `, ${remaining} still to run in ${resumeDir}` : ''}`);
   console.log(`estimated run time: ${est.text}`);
 }
 
-function report(plan: Plan, summary: Summary, json: boolean): void {
+function report(plan: Plan, summary: Summary, json: boolean, dir: string): void {
   const gates = evaluateGates(plan, summary);
-  if (json) console.log(JSON.stringify({ ...summary, gates }, null, 1));
+  if (json) console.log(JSON.stringify({ results: dir, ...summary, gates }, null, 1));
   else {
     console.log(summaryTable(plan, summary));
     const cmp = comparisonTable(summary);
@@ -124,7 +171,7 @@ function report(plan: Plan, summary: Summary, json: boolean): void {
         const checks = gates.filter((g) => g.gate === name);
         const failed = checks.filter((g) => !g.pass);
         console.log(`  ${failed.length ? 'FAIL' : 'PASS'}  ${name}: ${checks.length - failed.length} of ${checks.length} cells pass`);
-        for (const g of failed) console.log(`        cell ${g.cell}: ${fmt(g.value)} (${g.bound})`);
+        for (const g of failed) console.log(`        cell ${g.cell}: ${Number.isNaN(g.value) ? 'nothing to check' : fmt(g.value)} (${g.bound})`);
       }
     }
   }
@@ -137,14 +184,19 @@ program
   .description('Run one trial again and print its record and console log; with --digest, check it reproduces.')
   .argument('<experiment>', 'experiment YAML file')
   .requiredOption('--cell <id>', 'cell id from trials.jsonl')
-  .requiredOption('--seed <n>', 'seed', (v) => Number(v))
-  .option('--digest <hex>', 'the trace digest the trial must reproduce')
+  .requiredOption('--seed <n>', 'seed', (v) => {
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('--seed must be a whole number, 0 or more');
+    return Number(v);
+  })
+  .option('--digest <hex>', 'the trace digest the trial must reproduce', (v) => {
+    if (!/^[0-9a-fA-F]{16}$/.test(v)) throw new InvalidArgumentError('--digest must be 16 hexadecimal digits, as trials.jsonl records it');
+    return v.toLowerCase();
+  })
   .option('--set <key=value>', 'the same overrides as the original run', collect, [])
   .option('--where <expr>', 'the same filter as the original run')
   .addHelpText('after', '\nExample:\n  $ faultsweep replay experiments/quickstart.yaml --cell c1a2b3c4d --seed 17 --digest 9f86d081884c7d65')
   .action((file: string, o: { cell: string; seed: number; digest?: string; set: string[]; where?: string }) => {
-    const opts: LoadOptions = { sets: o.set, where: o.where };
-    const plan = loadExperiment(file, opts);
+    const plan = loadExperiment(file, loadOptions(o));
     const cell = plan.cells.find((c) => c.id === o.cell);
     if (!cell) throw new InputError(`${file}: no cell ${o.cell} (cells: ${plan.cells.map((c) => c.id).join(', ')})`);
     const r = runTrial({ cell, seed: o.seed, replayBase: replayBase(plan) });
@@ -152,19 +204,29 @@ program
     console.log(`digest ${r.digest}`);
     console.log(renderTable([['metric', 'value'], ...Object.entries(r.metrics).map(([k, v]) => [k, fmt(v)])]));
     if (r.failure) console.log(`\nconsole:\n${r.failure.log}`);
-    if (o.digest && o.digest !== r.digest) throw new Error(`determinism lost: replay digest ${r.digest} differs from the recorded ${o.digest}`);
+    if (o.digest && o.digest !== r.digest) throw new DeterminismLost(`determinism lost: replay digest ${r.digest} differs from the recorded ${o.digest}`);
   });
 
-program
-  .command('validate')
-  .description('Check experiment files (and the profiles they name) without running anything.')
-  .argument('<files...>', 'experiment YAML files')
+limitOptions(
+  program
+    .command('validate')
+    .description('Check experiment files (and the profiles they name) without running anything.')
+    .argument('<files...>', 'experiment YAML files'),
+)
   .addHelpText('after', '\nExample:\n  $ faultsweep validate experiments/*.yaml')
-  .action((files: string[]) => {
+  .action((files: string[], o: { maxCells?: number; maxTrials?: number }) => {
+    let bad = 0;
     for (const f of files) {
-      const plan = loadExperiment(f);
-      console.log(`${f}: ok, ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${plan.cells.length * plan.seeds.length} trials`);
+      try {
+        const plan = loadExperiment(f, loadOptions(o));
+        console.log(`${f}: ok, ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${plan.cells.length * plan.seeds.length} trials`);
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        console.error(e.message);
+        bad++;
+      }
     }
+    if (bad) throw new Reported(2);
   });
 
 program
@@ -223,13 +285,16 @@ function targetText(r: BenchResult): string {
 
 async function main(): Promise<number> {
   try {
-    await loadPlugins();
+    // Plug-ins load only for a command that runs (--version and --help do without them).
+    await loadCommands();
     for (const c of commands.all()) c.add(program);
+    program.hook('preAction', () => loadPlugins());
     await program.parseAsync(process.argv);
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof InputError || e instanceof GateFailure) {
+    if (e instanceof Reported) return e.exitCode;
+    if (e instanceof InputError || e instanceof GateFailure || e instanceof DeterminismLost) {
       console.error(e.message);
       return e.exitCode;
     }

@@ -13,3 +13,15 @@ export class GateFailure extends Error {
 export function located(file: string, line: number, col: number, message: string): InputError {
   return new InputError(`${file}:${line}:${col}: ${message}`);
 }
+
+/** A replay that did not reproduce its recorded digest: the harness broke its own promise (3). */
+export class DeterminismLost extends Error {
+  readonly exitCode = 3;
+}
+
+/** Errors a command has already printed (validate reports each bad file); only the code is left. */
+export class Reported extends Error {
+  constructor(readonly exitCode: number) {
+    super('');
+  }
+}

@@ -35,6 +35,8 @@ export interface WorkloadPlugin<Config = any, System = any> {
   headline: string[];
   /** Checks that need the hardware profile too (ranks that must fit the machine): where and why. */
   check?(config: Config, profile: any): { path: string[]; message: string } | undefined;
+  /** Config keys that name input files: read relative to the experiment file, checked at load. */
+  files?: string[];
   start(sim: Simulation, system: System, config: Config): WorkloadRun;
 }
 
@@ -85,14 +87,21 @@ export const faults = new Registry<FaultPlugin>('fault');
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const compiledRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-let loaded: Promise<void> | undefined;
+const loaded = new Map<string, Promise<void>>();
+
+async function importAll(dir: string): Promise<void> {
+  const files = await readdir(join(compiledRoot, dir), { recursive: true }).catch(() => [] as string[]);
+  for (const f of files.filter((f) => f.endsWith('.js')).sort()) await import(pathToFileURL(join(compiledRoot, dir, f)).href);
+}
+
+function once(dirs: string[]): Promise<void> {
+  const key = dirs.join();
+  if (!loaded.has(key)) loaded.set(key, (async () => { for (const d of dirs) await importAll(d); })());
+  return loaded.get(key)!;
+}
 
 /** Imports every module under models/, workloads/ and faults/, each registering itself. */
-export function loadPlugins(): Promise<void> {
-  return (loaded ??= (async () => {
-    for (const dir of ['models', 'workloads', 'faults']) {
-      const files = await readdir(join(compiledRoot, dir), { recursive: true }).catch(() => [] as string[]);
-      for (const f of files.filter((f) => f.endsWith('.js')).sort()) await import(pathToFileURL(join(compiledRoot, dir, f)).href);
-    }
-  })());
-}
+export const loadPlugins = () => once(['models', 'workloads', 'faults']);
+
+/** Imports the subcommands under commands/ (cheap: they load what they run when they run). */
+export const loadCommands = () => once(['commands']);

@@ -16,10 +16,15 @@ test('the estimate times only cells that ran before, and says how many never did
   // An earlier run of the same experiment with other settings: its cells are not these.
   const run = join(results, plan.experiment, '2026-11-21T10-00-00Z');
   mkdirSync(run, { recursive: true });
-  const record = (cell: string, wallMs: number) => JSON.stringify({ cell, seed: 1, outcome: 'ok', host: { wallMs, worker: 0 } });
-  writeFileSync(join(run, 'trials.jsonl'), [record('cother', 50_000), record(plan.cells[0].id, 400), record(plan.cells[0].id, 600)].join('\n') + '\n');
+  const record = (cell: string, seed: number, wallMs: number) => JSON.stringify({ cell, seed, outcome: 'ok', host: { wallMs, worker: 0 } });
+  writeFileSync(join(run, 'trials.jsonl'), [record('cother', 1, 50_000), record(plan.cells[0].id, 1, 400), record(plan.cells[0].id, 2, 600), record(plan.cells[0].id, 2, 9_000)].join('\n') + '\n');
+  // A damaged older run is skipped, not a reason to refuse the estimate.
+  const damaged = join(results, plan.experiment, '2026-11-20T10-00-00Z');
+  mkdirSync(damaged);
+  writeFileSync(join(damaged, 'trials.jsonl'), 'not json\n');
   const est = estimateSeconds(plan, 2, results);
-  // 500 ms a trial on average, 3 seeds, 2 worker threads: 0.75 s; the 50 s trial of another cell does not count.
+  // 500 ms a trial on average, 3 seeds, 2 worker threads: 0.75 s; the 50 s trial of another cell
+  // does not count, nor does a second record of (cell, seed 2).
   assert.equal(est.seconds, 0.75);
-  assert.match(est.text, /about 0\.75 s on 2 worker threads \(from 2 trials of earlier runs; 3 of 4 cells never ran and are not counted\)/);
+  assert.match(est.text, /about 0\.75 s on 2 worker threads \(from 2 trials of earlier runs; 3 of 4 cells never ran and are not counted; 1 unreadable runs skipped\)/);
 });

@@ -23,7 +23,7 @@ const config = z.strictObject({
   runtimePages: z.int().positive().default(16).meta({ description: "pages of TensorFlow's shared executor and allocator state every thread updates around each op" }),
   denseUnits: z.int().positive().default(1024).meta({ description: "the hidden dense layer's width (the tutorial's 1024; smaller for quick runs)" }),
   heap: size().prefault('64 MiB').meta({ description: "the runtime allocator's arena the temporaries cycle through" }),
-  heapChurn: size().prefault('2 MiB').meta({ description: 'temporaries each thread allocates per step' }),
+  heapChurn: size({ zero: true }).prefault('2 MiB').meta({ description: 'temporaries each thread allocates per step' }),
 });
 
 type Config = z.output<typeof config>;

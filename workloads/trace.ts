@@ -1,18 +1,17 @@
 // Replays a real memory trace file (din, lackey or bin) as one workload thread, streamed in
 // constant memory: the file is read a chunk at a time, and the accesses to one page in a row
-// become one compressed access. Also `faultsweep convert-trace`, which writes the binary format.
-import { Argument, Option } from 'commander';
+// become one compressed access.
 import * as z from 'zod';
-import { commands, workloads } from '../harness/registry.js';
+import { workloads } from '../harness/registry.js';
 import type { Simulation } from '../harness/sim/simulation.js';
 import { duration } from '../harness/experiment/units.js';
 import { threadContext } from '../models/lego/cpu.js';
 import { runStream, type Access, type MemoryPath, type ThreadStats } from './access-stream.js';
-import { BinTraceWriter, readTrace, TraceReader, TRACE_FORMATS, WRITE, type TraceFormat } from './trace-formats.js';
+import { TraceReader, TRACE_FORMATS, WRITE } from '../formats/trace.js';
 import type { Latencies } from '../harness/sim/latencies.js';
 
 const config = z.strictObject({
-  file: z.string().meta({ description: 'the trace file, relative to the working directory' }),
+  file: z.string().meta({ description: 'the trace file, relative to the experiment file' }),
   format: z.enum(TRACE_FORMATS),
   computeTime: duration().prefault('1 ns').meta({ description: 'CPU time between two accesses of the trace' }),
 });
@@ -49,6 +48,7 @@ workloads.register({
   description: 'replays a memory trace file (DineroIV din, Valgrind lackey, or faultsweep bin) as one thread',
   systems: ['lego', 'linux-local'],
   config,
+  files: ['file'],
   units: { accessesPerSec: 'accesses/s', slowdown: 'x linux-local', missLatencyMeanUs: 'us', missLatencyP99Us: 'us' },
   headline: ['accessesPerSec', 'slowdown'],
   start(sim: Simulation, sys: { processor: MemoryPath & { missLatency?: Latencies }; kernel: { build: string } }, c: Config) {
@@ -65,27 +65,5 @@ workloads.register({
         ...sys.processor.missLatency?.metrics('missLatency'),
       }),
     };
-  },
-});
-
-commands.register({
-  kind: 'convert-trace',
-  add(program) {
-    program
-      .command('convert-trace')
-      .description('Convert a din or lackey trace to the compact binary format (bin).')
-      .addArgument(new Argument('<input>', 'the trace to convert'))
-      .addOption(new Option('--format <format>', 'the input format').choices(['din', 'lackey']).makeOptionMandatory())
-      .requiredOption('--out <file>', 'the binary trace to write')
-      .addHelpText('after', '\nExample:\n  $ faultsweep convert-trace app.lackey --format lackey --out app.bin')
-      .action((input: string, o: { format: TraceFormat; out: string }) => {
-        const w = new BinTraceWriter(o.out);
-        try {
-          readTrace(input, o.format, (kind, address) => w.write(kind, address));
-        } finally {
-          w.close();
-        }
-        console.log(`${input}: ${w.count} accesses -> ${o.out}`);
-      });
   },
 });

@@ -2,14 +2,17 @@
 // workload and faults checked by the plug-in that owns them, and the seeds to run. Nothing here
 // runs a trial; every bad input becomes a located one-line InputError.
 import { createHash } from 'node:crypto';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { closest } from 'fastest-levenshtein';
 import { parse as parseYamlScalar } from 'yaml';
 import type * as z from 'zod';
+import { canonicalJson } from '../canonical-json.js';
 import { InputError } from '../errors.js';
 import { faults, systems, workloads } from '../registry.js';
 import type { Limits } from '../sim/simulation.js';
-import { holds, math, setPath } from './expr.js';
-import { loadProfile, profileError, profileNames } from './profiles.js';
+import { condition, evaluate, FORBIDDEN_KEYS, setPath } from './expr.js';
+import { loadProfile, profileError, profileNames, type Profile } from './profiles.js';
 import { cellSchema, experimentSchema, limitsSchema, type Compare, type ExperimentInput, type Gate } from './schema.js';
 import { unknownKeyHint, YamlSource, type Path } from './source.js';
 
@@ -42,26 +45,48 @@ export interface LoadOptions {
   sets?: string[];
   where?: string;
   seeds?: number;
+  /** How many cells and trials an experiment may expand to (--max-cells, --max-trials). */
+  maxCells?: number;
+  maxTrials?: number;
+  /** Called now and then while cells are resolved, for a progress line on long expansions. */
+  progress?: (done: number, total: number) => void;
 }
 
+export const DEFAULT_MAX = { cells: 10_000, trials: 1_000_000 };
 const DEFAULT_LIMITS = { time: '300 s', events: 200_000_000 };
 const CELL_ROOTS = ['hardware', 'kernel', 'workload', 'faults', 'limits'];
+const COMMON_METRICS = ['simSeconds', 'events'];
 
 export function loadExperiment(file: string, opts: LoadOptions = {}): Plan {
   const src = YamlSource.read(file);
   const raw = structuredClone(src.value) as Record<string, unknown>;
-  for (const s of opts.sets ?? []) applySet(raw, s);
+  for (const s of opts.sets ?? []) applySet(src, raw, s);
   const parsed = experimentSchema.safeParse(raw, { error: unknownKeyHint });
   if (!parsed.success) throw src.issue(parsed.error, [], raw);
   const exp = parsed.data;
-  const seeds = opts.seeds !== undefined ? range(opts.seeds) : typeof exp.seeds === 'number' ? range(exp.seeds) : exp.seeds;
-  const cells = expand(src, exp, opts.where).map((params) => resolveCell(src, raw, params));
+  const max = { cells: opts.maxCells ?? DEFAULT_MAX.cells, trials: opts.maxTrials ?? DEFAULT_MAX.trials };
+  const combos = expand(src, exp, opts.where, max.cells);
+  const seedCount = opts.seeds ?? (typeof exp.seeds === 'number' ? exp.seeds : exp.seeds.length);
+  if (combos.length * seedCount > max.trials) {
+    const at = opts.seeds !== undefined ? '--seeds: ' : '';
+    const msg = `${at}${combos.length} cells x ${seedCount} seeds = ${combos.length * seedCount} trials; the limit is ${max.trials} (raise it with --max-trials)`;
+    throw at ? new InputError(msg) : src.error(['seeds'], msg);
+  }
+  const seeds = opts.seeds !== undefined ? range(opts.seeds) : typeof exp.seeds === 'number' ? range(exp.seeds) : uniqueSeeds(src, exp.seeds);
+  const profiles = new Map<string, Profile>();
+  const cells = combos.map((params, i) => {
+    if (i % 100 === 99) opts.progress?.(i + 1, combos.length);
+    return resolveCell(src, raw, params, profiles);
+  });
   if (exp.compare) {
     const { axis, baseline } = exp.compare;
     const values = exp.sweep?.[axis];
     if (values === undefined) throw src.error(['compare', 'axis'], `'${axis}' is not a sweep axis${hint(axis, Object.keys(exp.sweep ?? {}))}`);
     if (!cells.some((c) => c.params[axis] === baseline)) throw src.error(['compare', 'baseline'], `no cell has ${axis} = ${JSON.stringify(baseline)}`);
+    (exp.compare.metrics ?? []).forEach((m, i) => checkMetric(src, ['compare', 'metrics', i], m, cells));
   }
+  for (const axis of Object.keys(exp.sweep ?? {})) if (!axis.includes('.')) checkPlainAxisUsed(src, exp, axis);
+  checkGates(src, exp, cells);
   return {
     experiment: exp.name,
     description: exp.description ?? '',
@@ -80,15 +105,37 @@ function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i + 1);
 }
 
-function applySet(raw: Record<string, unknown>, assignment: string): void {
-  const eq = assignment.indexOf('=');
-  if (eq <= 0) throw new InputError(`--set ${assignment}: expected KEY=VALUE, e.g. --set workload.threads=4`);
-  setPath(raw, assignment.slice(0, eq).split('.'), parseYamlScalar(assignment.slice(eq + 1)));
+/** A seed listed twice would be one trial counted as two. */
+function uniqueSeeds(src: YamlSource, seeds: number[]): number[] {
+  const first = new Map<number, number>();
+  seeds.forEach((s, i) => {
+    if (first.has(s)) throw src.error(['seeds', i], `seed ${s} is already listed (item ${first.get(s)}); a seed repeated is the same trial counted twice`);
+    first.set(s, i);
+  });
+  return seeds;
 }
 
-/** The sweep's axes crossed (zip groups advance together), minus exclude and where. */
-function expand(src: YamlSource, exp: ExperimentInput, cliWhere: string | undefined): Params[] {
-  const axes = Object.entries(exp.sweep ?? {}).map(([name, spec]) => ({ name, values: axisValues(src, name, spec) }));
+function applySet(src: YamlSource, raw: Record<string, unknown>, assignment: string): void {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) throw new InputError(`--set ${assignment}: expected KEY=VALUE, e.g. --set workload.threads=4`);
+  const path = assignment.slice(0, eq).split('.');
+  if (path.some((k) => k === '')) throw new InputError(`--set ${assignment}: an empty key in ${JSON.stringify(assignment.slice(0, eq))}`);
+  const bad = path.find((k) => FORBIDDEN_KEYS.has(k));
+  if (bad !== undefined) throw new InputError(`--set ${assignment}: '${bad}' may not be used as a key`);
+  let value: unknown;
+  try {
+    value = parseYamlScalar(assignment.slice(eq + 1), { uniqueKeys: true, maxAliasCount: 0 });
+  } catch (e) {
+    throw new InputError(`--set ${assignment}: not a YAML value: ${(e as Error).message.split('\n')[0]}`);
+  }
+  setPath(raw, path, value);
+  src.overridden(path, assignment);
+}
+
+/** The sweep's axes crossed (zip groups advance together), minus exclude and where. The
+ *  crossing is walked, never held whole: only the cells that survive are kept. */
+function expand(src: YamlSource, exp: ExperimentInput, cliWhere: string | undefined, maxCells: number): Params[] {
+  const axes = Object.entries(exp.sweep ?? {}).map(([name, spec]) => ({ name, values: axisValues(src, name, spec, maxCells) }));
   const byName = new Map(axes.map((a) => [a.name, a]));
   const zipped = new Set<string>();
   const units: { names: string[]; rows: unknown[][] }[] = [];
@@ -107,37 +154,92 @@ function expand(src: YamlSource, exp: ExperimentInput, cliWhere: string | undefi
   });
   for (const a of axes) if (!zipped.has(a.name)) units.push({ names: [a.name], rows: a.values.map((v) => [v]) });
 
-  let combos: Params[] = [{}];
-  for (const u of units) combos = combos.flatMap((c) => u.rows.map((row) => ({ ...c, ...Object.fromEntries(u.names.map((n, i) => [n, row[i]])) })));
+  const crossed = units.reduce((n, u) => n * u.rows.length, 1);
+  if (crossed > maxCells * 10) throw src.error(['sweep'], `the axes cross to ${crossed} combinations; at most ${maxCells * 10} may be filtered down to the limit of ${maxCells} cells (raise it with --max-cells)`);
 
-  (exp.exclude ?? []).forEach((rule, i) => {
-    for (const k of Object.keys(rule)) if (!byName.has(k)) throw src.error(['exclude', i], `'${k}' is not a sweep axis${hint(k, [...byName.keys()])}`, k);
-    combos = combos.filter((c) => !Object.entries(rule).every(([k, v]) => c[k] === v));
+  const rules = (exp.exclude ?? []).map((rule, i) => {
+    for (const [k, v] of Object.entries(rule)) {
+      const a = byName.get(k);
+      if (!a) throw src.error(['exclude', i], `'${k}' is not a sweep axis${hint(k, [...byName.keys()])}`, k);
+      if (!a.values.some((x) => same(x, v))) throw src.error(['exclude', i, k], `${JSON.stringify(v)} is not a value of ${k} (values: ${a.values.map((x) => JSON.stringify(x)).join(', ')}), so this rule excludes nothing`);
+    }
+    return Object.entries(rule);
   });
-  const filters: [string, () => InputError][] = [];
-  if (exp.where) filters.push([exp.where, () => src.error(['where'], 'bad expression')]);
-  if (cliWhere) filters.push([cliWhere, () => new InputError(`--where: bad expression`)]);
-  for (const [expr, err] of filters) combos = combos.filter((c) => condition(expr, c, err));
-  if (combos.length === 0) throw src.error(exp.where ? ['where'] : ['sweep'], 'the sweep leaves no cells to run');
-  return combos;
+  const names = axes.map((a) => a.name);
+  const filters = [
+    ...(exp.where ? [{ test: conditionAt(exp.where, names, (m) => src.error(['where'], m)), error: (m: string) => src.error(['where'], m) }] : []),
+    ...(cliWhere ? [{ test: conditionAt(cliWhere, names, (m) => new InputError(`--where ${cliWhere}: ${m}`)), error: (m: string) => new InputError(`--where ${cliWhere}: ${m}`) }] : []),
+  ];
+
+  const kept: Params[] = [];
+  const at = new Array<number>(units.length).fill(0);
+  for (let n = 0; n < crossed; n++) {
+    const c: Params = {};
+    units.forEach((u, i) => u.names.forEach((name, j) => (c[name] = u.rows[at[i]][j])));
+    for (let i = units.length - 1; i >= 0 && ++at[i] === units[i].rows.length; i--) at[i] = 0;
+    if (rules.some((rule) => rule.every(([k, v]) => same(c[k], v)))) continue;
+    if (!filters.every((f) => evaluateAt(() => f.test(c), f.error))) continue;
+    if (kept.length === maxCells) throw src.error(['sweep'], `the sweep gives more than ${maxCells} cells (raise the limit with --max-cells)`);
+    kept.push(c);
+  }
+  if (kept.length === 0) throw src.error(exp.where ? ['where'] : ['sweep'], 'the sweep leaves no cells to run');
+  return kept;
 }
 
-function axisValues(src: YamlSource, name: string, spec: unknown[] | string): unknown[] {
+/** A plain axis (no dot) only fills ${name}; one that nothing fills would run identical cells. */
+function checkPlainAxisUsed(src: YamlSource, exp: ExperimentInput, name: string): void {
+  const text = JSON.stringify(CELL_ROOTS.map((k) => (exp as Record<string, unknown>)[k]));
+  if (!text.includes(`\${${name}}`)) {
+    throw src.error(['sweep'], `a plain axis fills \${${name}}, and nothing in hardware, kernel, workload, faults or limits uses \${${name}}; a dotted axis (workload.${name}) sets a key itself`, name);
+  }
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** A condition checked against the axes now, so a bad one fails before any trial runs. */
+function conditionAt(expr: string, axes: string[], error: (m: string) => InputError): (p: Params) => boolean {
+  try {
+    return condition(expr, axes);
+  } catch (e) {
+    throw error(`${(e as Error).message}${axes.length ? `; the axes are ${axes.join(', ')}` : '; the sweep has no axes'}`);
+  }
+}
+
+function evaluateAt<T>(f: () => T, error: (m: string) => InputError): T {
+  try {
+    return f();
+  } catch (e) {
+    throw error((e as Error).message);
+  }
+}
+
+function axisValues(src: YamlSource, name: string, spec: unknown[] | string, maxCells: number): unknown[] {
   const root = name.split('.')[0];
+  const bad = name.split('.').find((k) => FORBIDDEN_KEYS.has(k) || k === '');
+  if (bad !== undefined) throw src.error(['sweep'], bad ? `'${bad}' may not be used as a key` : 'an empty key in an axis name', name);
   if (name.includes('.') && !CELL_ROOTS.includes(root)) {
     throw src.error(['sweep'], `a dotted axis sets a key under ${CELL_ROOTS.join(', ')}; '${root}' is none of them`, name);
   }
   let values: unknown[];
   if (typeof spec === 'string') {
     try {
-      const r = math.evaluate(spec) as unknown;
-      values = flatten(r);
+      values = flatten(evaluate(spec));
     } catch (e) {
       throw src.error(['sweep', name], `bad expression ${JSON.stringify(spec)}: ${(e as Error).message}`);
     }
     if (values.some((v) => typeof v !== 'number' || !Number.isFinite(v))) throw src.error(['sweep', name], `expression ${JSON.stringify(spec)} must give finite numbers`);
   } else values = spec;
   if (values.length === 0) throw src.error(['sweep', name], 'a sweep axis needs at least one value');
+  if (values.length > maxCells) throw src.error(['sweep', name], `${values.length} values; a sweep may have at most ${maxCells} cells (raise the limit with --max-cells)`);
+  const seen = new Map<string, number>();
+  values.forEach((v, i) => {
+    const key = JSON.stringify(v);
+    const j = seen.get(key);
+    if (j !== undefined) throw src.error(typeof spec === 'string' ? ['sweep', name] : ['sweep', name, i], `the value ${key} appears twice (items ${j} and ${i}); two cells would be one configuration`);
+    seen.set(key, i);
+  });
   return values;
 }
 
@@ -146,18 +248,8 @@ function flatten(r: unknown): unknown[] {
   return Array.isArray(v) ? v.flat(Infinity) : [v];
 }
 
-function condition(expr: string, params: Params, bad: () => InputError): boolean {
-  try {
-    return holds(expr, params);
-  } catch (e) {
-    const err = bad();
-    err.message += ` ${JSON.stringify(expr)}: ${(e as Error).message}`;
-    throw err;
-  }
-}
-
 /** One cell from the raw (unparsed, --set applied) experiment: substituted, set, then validated. */
-function resolveCell(src: YamlSource, raw: Record<string, unknown>, params: Params): Cell {
+function resolveCell(src: YamlSource, raw: Record<string, unknown>, params: Params, profiles: Map<string, Profile>): Cell {
   const empty: Record<string, unknown> = { kernel: {}, faults: [], limits: {} };
   const cell: Record<string, unknown> = {};
   for (const k of CELL_ROOTS) cell[k] = substitute(src, raw[k] ?? empty[k], params, [k]);
@@ -178,7 +270,8 @@ function resolveCell(src: YamlSource, raw: Record<string, unknown>, params: Para
   const hw = cell.hardware as { profile: string } & Record<string, unknown>;
   const names = profileNames();
   if (!names.includes(hw.profile)) throw src.error(['hardware', 'profile'], `no profile '${hw.profile}' in hardware-profiles/ (known: ${names.join(', ')})${hint(hw.profile, names)}`);
-  const profile = loadProfile(hw.profile);
+  const profile = profiles.get(hw.profile) ?? loadProfile(hw.profile);
+  profiles.set(hw.profile, profile);
   const system = systems.get(profile.system);
   if (!system) throw profileError(profile, [], `unknown system '${profile.system}' (known: ${systems.kinds().join(', ')})`);
   const { profile: _name, ...overrides } = hw;
@@ -202,8 +295,7 @@ function resolveCell(src: YamlSource, raw: Record<string, unknown>, params: Para
     if (bad) throw where(['faults', i, ...bad.path], bad.message);
   }
   const limits = check(limitsSchema, { ...DEFAULT_LIMITS, ...(cell.limits as object) }, ['limits']);
-  return {
-    id: cellId(params),
+  const resolved = {
     params,
     system: system.kind,
     profile: pr.data,
@@ -212,11 +304,59 @@ function resolveCell(src: YamlSource, raw: Record<string, unknown>, params: Para
     faults: plug.faults as Cell['faults'],
     limits: { timeNs: limits.time!, events: limits.events! },
   };
+  // The id is taken before input files are resolved, so it names the same cell in every clone.
+  const id = cellId(resolved);
+  for (const key of wl.files ?? []) resolved.workload[key] = inputFile(src, where, key, resolved.workload[key] as string);
+  return { id, ...resolved };
 }
 
-export function cellId(params: Params): string {
-  const canon = JSON.stringify(Object.keys(params).sort().map((k) => [k, params[k]]));
-  return 'c' + createHash('sha256').update(canon).digest('hex').slice(0, 8);
+/** A hash of the whole resolved configuration: a cell whose size, profile or faults changed is
+ *  another cell, for estimates, resume and merges alike. */
+export function cellId(config: unknown): string {
+  return 'c' + createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 8);
+}
+
+/** An input file named in a workload, relative to the experiment file, checked before any trial. */
+function inputFile(src: YamlSource, where: (path: Path, message: string) => InputError, key: string, name: string): string {
+  const file = resolve(dirname(src.file), name);
+  try {
+    if (!statSync(file).isFile()) throw where(['workload', key], `${name} is not a regular file`);
+    accessSync(file, fsConstants.R_OK);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw where(['workload', key], `${code === 'ENOENT' ? 'no such file' : `cannot read (${code})`}: ${file} (a path is relative to the experiment file)`);
+  }
+  return file;
+}
+
+/** The metrics a cell's trials report: its workload's, the common ones, and its faults' firings. */
+function knownMetric(cell: Cell, metric: string): boolean {
+  const units = workloads.get(cell.workload.kind)!.units;
+  return Object.hasOwn(units, metric) || COMMON_METRICS.includes(metric) || cell.faults.some((f) => metric.startsWith(`fault.${f.kind}.`));
+}
+
+function metricNames(cells: Cell[]): string[] {
+  return [...new Set(cells.flatMap((c) => [...Object.keys(workloads.get(c.workload.kind)!.units), ...COMMON_METRICS]))];
+}
+
+function checkMetric(src: YamlSource, path: Path, metric: string, cells: Cell[]): void {
+  if (!cells.some((c) => knownMetric(c, metric))) throw src.error(path, `no cell reports a metric '${metric}'${hint(metric, metricNames(cells))}`);
+}
+
+/** A gate that would examine nothing is refused now, not passed later. */
+function checkGates(src: YamlSource, exp: ExperimentInput, cells: Cell[]): void {
+  const axes = Object.keys(exp.sweep ?? {});
+  (exp.gates ?? []).forEach((g, i) => {
+    let matched = cells;
+    if (g.where !== undefined) {
+      const error = (m: string) => src.error(['gates', i, 'where'], m);
+      const test = conditionAt(g.where, axes, error);
+      matched = cells.filter((c) => evaluateAt(() => test(c.params), error));
+      if (matched.length === 0) throw error(`matches none of the ${cells.length} cells, so the gate would check nothing`);
+    }
+    if (g.metric !== undefined) checkMetric(src, ['gates', i, 'metric'], g.metric, matched);
+  });
 }
 
 /** Replaces ${axis} in strings; a string that is only "${axis}" takes the axis value as it is. */

@@ -32,14 +32,14 @@ export const compareSchema = z.strictObject({
 export type Compare = z.output<typeof compareSchema>;
 
 export const limitsSchema = z.strictObject({
-  time: duration().optional().meta({ description: 'simulated time after which a trial is stopped (a hang)' }),
+  time: duration({ zero: false }).optional().meta({ description: 'simulated time after which a trial is stopped (a hang)' }),
   events: z.int().positive().max(MAX_EVENTS).optional(),
 });
 
 /** Everything but the plug-in parts, which are checked per cell after the sweep is applied. */
 export const experimentSchema = z.strictObject({
   $schema: z.string().optional(),
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a name is letters, digits, dot, dash, underscore'),
+  name: z.string().max(100, 'a name is at most 100 characters (it names a folder)').regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a name is letters, digits, dot, dash, underscore'),
   description: z.string().optional(),
   hardware: z.looseObject({ profile: z.string().meta({ description: 'a file name in hardware-profiles/, without .yaml' }) }),
   kernel: z.record(z.string(), z.unknown()).optional(),

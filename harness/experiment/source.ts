@@ -1,42 +1,64 @@
 // A YAML file kept with its positions, so every complaint about it names FILE:LINE:COL and the
 // key path, and zod's issues become one-line messages with a "did you mean" where it helps.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { closest } from 'fastest-levenshtein';
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type * as z from 'zod';
 import { InputError, located } from '../errors.js';
+import { FORBIDDEN_KEYS } from './expr.js';
+
+/** An experiment or profile is a page of YAML; anything near this size is a mistake. */
+export const MAX_YAML_BYTES = 1 << 20;
+/** Aliases a document may expand: enough for anchors reused by hand, too few for an alias bomb. */
+const MAX_ALIASES = 100;
 
 export type Path = (string | number)[];
 
 export class YamlSource {
   readonly value: unknown;
+  /** Paths that --set assigned, with the assignment: errors under them blame the flag, not a line. */
+  private readonly sets: { path: Path; text: string }[] = [];
+
   private constructor(
     readonly file: string,
     private readonly doc: Document.Parsed,
     private readonly lines: LineCounter,
   ) {
-    this.value = doc.toJS({ maxAliasCount: 100 });
+    this.value = doc.toJS({ maxAliasCount: MAX_ALIASES });
   }
 
   static read(file: string): YamlSource {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new InputError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    return YamlSource.parse(file, text);
+    return YamlSource.parse(file, readText(file));
   }
 
   static parse(file: string, text: string): YamlSource {
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
     const err = doc.errors[0];
     if (err) {
       const { line, col } = lines.linePos(err.pos[0]);
       throw located(file, line, col, `YAML syntax: ${err.message.split('\n')[0]}`);
     }
-    const src = new YamlSource(file, doc, lines);
+    let bad: { node: Node; message: string } | undefined;
+    visit(doc, {
+      Pair: (_, pair) => {
+        if (isScalar(pair.key) && FORBIDDEN_KEYS.has(String(pair.key.value))) {
+          bad = { node: pair.key, message: `'${String(pair.key.value)}' may not be used as a key` };
+          return visit.BREAK;
+        }
+      },
+    });
+    if (bad) throw located(file, ...lineCol(lines, bad.node), bad.message);
+    let src: YamlSource;
+    try {
+      src = new YamlSource(file, doc, lines);
+    } catch (e) {
+      // toJS refuses an alias bomb; point at the first alias.
+      let alias: Node | undefined;
+      visit(doc, { Alias: (_, n) => ((alias = n as Node), visit.BREAK) });
+      const [line, col] = alias ? lineCol(lines, alias) : [1, 1];
+      throw located(file, line, col, `YAML: ${(e as Error).message} (at most ${MAX_ALIASES} aliases expand)`);
+    }
     if (src.value === null || typeof src.value !== 'object' || Array.isArray(src.value)) {
       throw located(file, 1, 1, 'expected a mapping of keys at the top level');
     }
@@ -47,10 +69,18 @@ export class YamlSource {
     return this.doc.hasIn(path);
   }
 
-  /** The error for `path`, pointing at its key (keyOf) or its value. */
+  /** Records that `--set text` assigned `path`. */
+  overridden(path: Path, text: string): void {
+    this.sets.push({ path, text });
+  }
+
+  /** The error for `path`, pointing at its key (keyOf) or its value; under a --set, at the flag. */
   error(path: Path, message: string, keyOf?: string): InputError {
+    const full = [...path, ...(keyOf === undefined ? [] : [keyOf])];
+    const where = full.join('.');
+    const set = this.sets.findLast((s) => s.path.every((k, i) => String(full[i]) === String(k)));
+    if (set) return new InputError(`--set ${set.text}: ${where}: ${message}`);
     const { line, col } = this.position(path, keyOf);
-    const where = [...path, ...(keyOf === undefined ? [] : [keyOf])].join('.');
     return located(this.file, line, col, where ? `${where}: ${message}` : message);
   }
 
@@ -90,6 +120,30 @@ export function unknownKeyHint(iss: z.core.$ZodRawIssue): string | undefined {
   const shape = (iss.inst as { shape?: Record<string, unknown> } | undefined)?.shape;
   const known = shape ? Object.keys(shape) : [];
   return known.length ? `unknown key; did you mean '${closest(iss.keys[0], known)}'?` : 'unknown key';
+}
+
+function lineCol(lines: LineCounter, node: Node): [number, number] {
+  const { line, col } = lines.linePos(node.range?.[0] ?? 0);
+  return [line, col];
+}
+
+/** Reads a YAML file of at most MAX_YAML_BYTES; a device or a pipe is refused, not read forever. */
+function readText(file: string): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    if (!fstatSync(fd).isFile()) throw new InputError(`${file}: not a regular file`);
+    const buf = Buffer.alloc(MAX_YAML_BYTES + 1);
+    let n = 0;
+    for (let got = 1; got > 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    if (n > MAX_YAML_BYTES) throw new InputError(`${file}: larger than ${MAX_YAML_BYTES / 2 ** 20} MiB; an experiment or profile is a page of YAML`);
+    return buf.toString('utf8', 0, n);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 function childOf(node: unknown, key: string | number): { key?: Node; value?: Node } | undefined {

@@ -4,6 +4,7 @@
 // exact test on the discordant seeds (failed in one configuration, not in the other).
 import type { Cell, Params } from '../experiment/load.js';
 import type { Compare } from '../experiment/schema.js';
+import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf';
 import { Rng } from '../sim/rng.js';
 import type { TrialRecord } from '../run/trial.js';
 
@@ -85,15 +86,11 @@ function ratioOfMeans(base: number[], cand: number[]): MetricRatio {
   return { baseline: mb, candidate: mc, ratio: mb === 0 ? NaN : mc / mb, low: at(0.025), high: at(0.975) };
 }
 
-/** Two-sided exact McNemar test: the discordant pairs split as a fair coin would split them. */
+/** Two-sided exact McNemar test: the discordant pairs split as a fair coin would split them,
+ *  P = 2 P(X <= min(b, c)) for X ~ Binomial(b + c, 1/2). The binomial CDF is stdlib's (through
+ *  the regularized incomplete beta), which holds for any n; 2^-n summed by hand underflowed to
+ *  p = 0 beyond 1,074 pairs. */
 export function mcnemarExact(b: number, c: number): number {
   const n = b + c;
-  if (n === 0) return 1;
-  let tail = 0;
-  let term = Math.pow(0.5, n); // C(n, 0) / 2^n
-  for (let i = 0; i <= Math.min(b, c); i++) {
-    tail += term;
-    term = (term * (n - i)) / (i + 1);
-  }
-  return Math.min(1, 2 * tail);
+  return n === 0 ? 1 : Math.min(1, 2 * binomialCdf(Math.min(b, c), n, 0.5));
 }

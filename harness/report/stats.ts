@@ -1,6 +1,6 @@
 // The statistics a seeded sweep needs: Wilson intervals for failure rates (binomial proportions)
 // and location/spread summaries for metrics.
-import { mean, median, quantileSeq, std } from 'mathjs';
+import { mathjs } from '../mathjs.js';
 
 export interface Interval {
   rate: number;
@@ -28,6 +28,7 @@ export interface MetricSummary {
 }
 
 export function summarize(values: number[], unit: string): MetricSummary {
+  const { mean, median, quantileSeq, std } = mathjs();
   const q = (p: number) => Number(quantileSeq(values, p));
   const m = Number(mean(values));
   const sd = values.length > 1 ? Number(std(values)) : 0;

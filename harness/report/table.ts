@@ -32,7 +32,8 @@ export function summaryTable(plan: Plan, summary: Summary): string {
     `${pct(c.failureRate.rate)} [${pct(c.failureRate.low)}, ${pct(c.failureRate.high)}]`,
     ...headline.map((m) => (c.metrics[m] ? `${fmt(c.metrics[m].mean)} ± ${fmt(c.metrics[m].sd)}` : '-')),
   ]);
-  return renderTable([header, ...rows]);
+  const note = headline.length ? `\nmetrics: mean ± one standard deviation over the cell's trials; fail rate: Wilson score interval` : '';
+  return renderTable([header, ...rows]) + note;
 }
 
 function unitFor(plan: Plan, metric: string): string {

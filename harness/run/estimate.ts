@@ -2,17 +2,24 @@
 // per trial (their records' host.wallMs); nothing is run to make it.
 import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Plan } from '../experiment/load.js';
-import { projectRoot } from '../registry.js';
 import { readTrials } from './store.js';
 
-export function estimateSeconds(plan: Plan, jobs = availableParallelism(), results = join(projectRoot, 'results')): { seconds: number | undefined; text: string } {
+export function estimateSeconds(plan: Plan, jobs = availableParallelism(), results = resolve('results')): { seconds: number | undefined; text: string } {
   const root = join(results, plan.experiment);
   const runs = existsSync(root) ? readdirSync(root).sort().reverse() : [];
   const perCell = new Map<string, number[]>();
+  let unreadable = 0;
   for (const run of runs.slice(0, 5)) {
-    for (const r of readTrials(join(root, run))) if (r.host) perCell.set(r.cell, [...(perCell.get(r.cell) ?? []), r.host.wallMs]);
+    let records;
+    try {
+      ({ records } = readTrials(join(root, run)));
+    } catch {
+      unreadable++; // a damaged old run says nothing about time; it must not stop a new one
+      continue;
+    }
+    for (const r of records) if (r.host) perCell.set(r.cell, [...(perCell.get(r.cell) ?? []), r.host.wallMs]);
   }
   // A cell's id is a hash of its whole configuration: only a cell that ran before says anything
   // about its time (a 16-rank run of an experiment says nothing about its 1024-rank cells).
@@ -23,6 +30,6 @@ export function estimateSeconds(plan: Plan, jobs = availableParallelism(), resul
   const trials = timed.reduce((n, c) => n + perCell.get(c.id)!.length, 0);
   const seconds = ms / 1000 / jobs;
   const untimed = plan.cells.length - timed.length;
-  const missing = untimed ? `; ${untimed} of ${plan.cells.length} cells never ran and are not counted` : '';
+  const missing = (untimed ? `; ${untimed} of ${plan.cells.length} cells never ran and are not counted` : '') + (unreadable ? `; ${unreadable} unreadable runs skipped` : '');
   return { seconds, text: `about ${seconds < 1 ? seconds.toFixed(2) : seconds.toFixed(0)} s on ${jobs} worker thread${jobs === 1 ? '' : 's'} (from ${trials} trials of earlier runs${missing})` };
 }

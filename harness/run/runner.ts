@@ -1,7 +1,7 @@
 // Runs a plan's missing (cell, seed) trials on a pool of worker threads, appending each record
 // as it arrives, then writes the summary. Starting and resuming are the same operation: resume
 // is a run whose trials.jsonl already holds some records.
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Piscina } from 'piscina';
 import cliProgress from 'cli-progress';
 import type { Plan } from '../experiment/load.js';
@@ -21,7 +21,8 @@ export interface ExecuteOptions {
 const workerFile = new URL('./worker.js', import.meta.url);
 
 export async function execute(plan: Plan, dir: string, opts: ExecuteOptions): Promise<{ summary: Summary; records: TrialRecord[] }> {
-  const records = readTrials(dir, { repair: true });
+  const { records, duplicates } = readTrials(dir, { repair: true });
+  if (duplicates) process.stderr.write(`${dir}: ${duplicates} records repeat a (cell, seed) already recorded; each counts once\n`);
   const done = new Set(records.map((r) => `${r.cell}/${r.seed}`));
   const todo: TrialJob[] = [];
   for (const cell of plan.cells) for (const seed of plan.seeds) if (!done.has(`${cell.id}/${seed}`)) todo.push({ cell, seed, replayBase: opts.replayBase });
@@ -31,13 +32,15 @@ export async function execute(plan: Plan, dir: string, opts: ExecuteOptions): Pr
     const bar = opts.progress ? progressBar(plan.cells.length * plan.seeds.length, records.length) : undefined;
     const pool = new Piscina<TrialJob, WorkResult>({ filename: workerFile.href, minThreads: opts.jobs, maxThreads: opts.jobs, idleTimeout: 1000 });
     let failures = records.filter((r) => r.outcome !== 'ok').length;
-    // Finished trials are already on disk; say how to pick up the rest.
-    const onInterrupt = () => {
+    // Finished trials are already on disk; say how to pick up the rest (Ctrl-C, or a Slurm or
+    // `timeout` SIGTERM).
+    const onInterrupt = (signal: NodeJS.Signals) => {
       bar?.stop();
-      process.stderr.write(`\ninterrupted after ${records.length} trials; finish with: faultsweep run --resume ${dir}\n`);
-      process.exit(130);
+      process.stderr.write(`\n${signal}: stopped after ${records.length} trials; finish with: faultsweep run --resume ${relative(process.cwd(), dir) || dir}\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
     };
     process.once('SIGINT', onInterrupt);
+    process.once('SIGTERM', onInterrupt);
     try {
       // A bounded window of trials in flight keeps memory flat on sweeps of any size.
       let next = 0;
@@ -59,6 +62,7 @@ export async function execute(plan: Plan, dir: string, opts: ExecuteOptions): Pr
       if (inputError !== undefined) throw new InputError(inputError);
     } finally {
       process.removeListener('SIGINT', onInterrupt);
+      process.removeListener('SIGTERM', onInterrupt);
       bar?.stop();
       log.close();
       await pool.destroy();

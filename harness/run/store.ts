@@ -1,7 +1,9 @@
 // The results folder. trials.jsonl gets one line per finished trial, written at once, so a killed
 // run loses only the trials in flight; plan.json and summary.json are written whole by rename.
-import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+// A folder is locked for a run's lifetime, and faultsweep removes only what it created.
+import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import lockfile from 'proper-lockfile';
 import { InputError } from '../errors.js';
 import type { Plan } from '../experiment/load.js';
 import type { TrialRecord } from './trial.js';
@@ -9,6 +11,7 @@ import type { TrialRecord } from './trial.js';
 export const TRIALS = 'trials.jsonl';
 export const PLAN = 'plan.json';
 export const SUMMARY = 'summary.json';
+const LOCK = 'run.lock';
 
 export function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
@@ -20,33 +23,153 @@ export function readJson<T>(file: string): T {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as T;
   } catch (e) {
-    throw new InputError(`${file}: cannot read: ${(e as Error).message}`);
+    throw new InputError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 
-/** Creates the results folder of a new run; refuses to mix into an existing run's folder. */
-export function createRun(dir: string, plan: Plan): void {
-  if (existsSync(join(dir, PLAN))) throw new InputError(`${dir}: already holds a run; use --resume ${dir} to finish it, or another --out`);
-  mkdirSync(dir, { recursive: true });
-  writeAtomic(join(dir, PLAN), JSON.stringify(plan, null, 1) + '\n');
+function cannot(dir: string, e: unknown): InputError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'not writable' : code === 'ENAMETOOLONG' ? 'the name is too long' : (code ?? (e as Error).message);
+  return new InputError(`${dir}: cannot create the results folder: ${why}`);
 }
 
-/** Reads a run's finished trials. A torn last line (the run was killed mid-write) is cut off. */
-export function readTrials(dir: string, { repair = false } = {}): TrialRecord[] {
+/** Makes `dir` and its missing parents one level at a time (a recursive mkdirSync never returns
+ *  on some paths under /proc); returns the folders it made, outermost first. */
+function makeDirs(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      throw cannot(dir, e);
+    }
+  }
+  return missing;
+}
+
+/** A run's results folder, locked while the run lasts. */
+export class RunFolder {
+  private release: (() => Promise<void>) | undefined;
+  private constructor(
+    readonly dir: string,
+    /** The folders this run made (outermost first) and the files it wrote, for discard(). */
+    private readonly madeDirs: string[],
+  ) {}
+
+  /** A new run's folder: `out` if given (it must be new or empty), else a fresh folder under
+   *  `base` named after the time, with -2, -3 ... when another run took that name first. */
+  static async create(plan: Plan, opts: { out?: string; base: string; stamp: string }): Promise<RunFolder> {
+    let dir: string;
+    let made: string[];
+    if (opts.out !== undefined) {
+      dir = resolve(opts.out);
+      if (existsSync(dir)) {
+        if (!statSync(dir).isDirectory()) throw new InputError(`--out ${opts.out}: a file is in the way`);
+        const entries = readdirSync(dir);
+        if (entries.length) {
+          const hint = entries.includes(PLAN) ? `it holds a run: finish it with --resume ${opts.out}` : 'faultsweep writes only into a new or empty folder';
+          throw new InputError(`--out ${opts.out}: the folder is not empty (${entries.length} entries); ${hint}`);
+        }
+      }
+      made = makeDirs(dir);
+    } else {
+      made = makeDirs(opts.base);
+      for (let n = 1; ; n++) {
+        dir = join(opts.base, n === 1 ? opts.stamp : `${opts.stamp}-${n}`);
+        try {
+          mkdirSync(dir);
+          made.push(dir);
+          break;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw cannot(dir, e);
+        }
+      }
+    }
+    const folder = new RunFolder(dir, made);
+    await folder.lock();
+    try {
+      writeAtomic(join(dir, PLAN), JSON.stringify(plan, null, 1) + '\n');
+    } catch (e) {
+      await folder.discard();
+      throw cannot(dir, e);
+    }
+    return folder;
+  }
+
+  /** An existing run's folder, to finish it. */
+  static async open(dir: string): Promise<{ folder: RunFolder; plan: Plan }> {
+    if (!existsSync(join(dir, PLAN))) throw new InputError(`--resume ${dir}: no ${PLAN} there, so no run to finish`);
+    const folder = new RunFolder(resolve(dir), []);
+    await folder.lock();
+    return { folder, plan: readJson<Plan>(join(dir, PLAN)) };
+  }
+
+  private async lock(): Promise<void> {
+    try {
+      // The lock is refreshed every few seconds; one not refreshed for 30 s is a dead run's.
+      this.release = await lockfile.lock(this.dir, {
+        lockfilePath: join(this.dir, LOCK),
+        realpath: false,
+        stale: 30_000,
+        update: 5_000,
+        onCompromised: (e) => {
+          process.stderr.write(`faultsweep: lost the lock on ${this.dir} (${e.message}); stopping so two runs never write one folder\n`);
+          process.exit(3);
+        },
+      });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ELOCKED') throw new InputError(`${this.dir}: another faultsweep run is writing this folder; wait for it to finish`);
+      throw cannot(this.dir, e);
+    }
+  }
+
+  async unlock(): Promise<void> {
+    const release = this.release;
+    this.release = undefined;
+    await release?.();
+  }
+
+  /** Undoes create(): removes the files a run writes and the folders it made, nothing else. */
+  async discard(): Promise<void> {
+    await this.unlock();
+    for (const f of [PLAN, TRIALS, SUMMARY]) rmSync(join(this.dir, f), { force: true });
+    for (const d of [...this.madeDirs].reverse()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        return; // not empty: something else lives there now
+      }
+    }
+  }
+}
+
+/** Reads a run's finished trials. A torn last line (the run was killed mid-write) is cut off. A
+ *  (cell, seed) recorded twice counts once: the first record stands. */
+export function readTrials(dir: string, { repair = false } = {}): { records: TrialRecord[]; duplicates: number } {
   const file = join(dir, TRIALS);
-  if (!existsSync(file)) return [];
+  if (!existsSync(file)) return { records: [], duplicates: 0 };
   const text = readFileSync(file, 'utf8');
   const records: TrialRecord[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
   let good = 0;
   let lineNo = 0;
   for (let start = 0; start < text.length; ) {
     const end = text.indexOf('\n', start);
     lineNo++;
     if (end < 0) break;
+    let r: TrialRecord;
     try {
-      records.push(JSON.parse(text.slice(start, end)) as TrialRecord);
+      r = JSON.parse(text.slice(start, end)) as TrialRecord;
     } catch {
       throw new InputError(`${file}:${lineNo}:1: not a trial record`);
+    }
+    const key = `${r.cell}/${r.seed}`;
+    if (seen.has(key)) duplicates++;
+    else {
+      seen.add(key);
+      records.push(r);
     }
     good = start = end + 1;
   }
@@ -55,7 +178,7 @@ export function readTrials(dir: string, { repair = false } = {}): TrialRecord[] 
     ftruncateSync(fd, Buffer.byteLength(text.slice(0, good)));
     closeSync(fd);
   }
-  return records;
+  return { records, duplicates };
 }
 
 export class TrialLog {

@@ -1,7 +1,9 @@
 // One trial: a fresh Simulation(seed) with the cell's system, workload and faults, run to its end.
 // A pure function of (cell, seed, code version); everything that depends on the machine running
 // it goes under `host`.
+import { createHash } from 'node:crypto';
 import { faults, systems, workloads } from '../registry.js';
+import { canonicalJson } from '../canonical-json.js';
 import type { Cell, Params } from '../experiment/load.js';
 import { Simulation, type Failure, type Outcome } from '../sim/simulation.js';
 
@@ -37,6 +39,7 @@ export function runTrial(job: TrialJob): TrialRecord {
     for (const [phase, n] of Object.entries(run.fired())) metrics[`fault.${kind}.${phase}`] = (metrics[`fault.${kind}.${phase}`] ?? 0) + n;
   }
   const failure = result.failure && { class: result.failure.class, signature: result.failure.signature, atNs: result.failure.atNs, log: result.failure.log };
+  const digest = trialDigest(result.digest, result.outcome, failure, metrics);
   return {
     cell: cell.id,
     params: cell.params,
@@ -44,7 +47,13 @@ export function runTrial(job: TrialJob): TrialRecord {
     outcome: result.outcome,
     failure,
     metrics,
-    digest: result.digest,
-    replay: `${job.replayBase} --cell ${cell.id} --seed ${seed} --digest ${result.digest}`,
+    digest,
+    replay: `${job.replayBase} --cell ${cell.id} --seed ${seed} --digest ${digest}`,
   };
+}
+
+/** What a replay must reproduce: the event stream and everything the trial concluded from it
+ *  (two trials with one event stream but another outcome, console or metric are not the same). */
+function trialDigest(events: string, outcome: Outcome, failure: TrialRecord['failure'], metrics: Record<string, number>): string {
+  return createHash('sha256').update(canonicalJson({ events, outcome, failure, metrics })).digest('hex').slice(0, 16);
 }

@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { registerBench } from '../../harness/bench/index.js';
 import { projectRoot } from '../../harness/registry.js';
 import { Rng } from '../../harness/sim/rng.js';
-import { readTrace } from '../../workloads/trace-formats.js';
+import { readTrace } from '../../formats/trace.js';
 import { CacheSim } from './cachesim.js';
 import { HIT, Pcache } from './pcache.js';
 

@@ -59,13 +59,13 @@ export const legoKernel = z.strictObject({
     .strictObject({
       eviction: z.enum(['per-set', 'victim']).default('per-set').meta({ description: 'CONFIG_PCACHE_EVICTION_PERSET_LIST or CONFIG_PCACHE_EVICTION_VICTIM' }),
       policy: z.enum(['fifo', 'lru', 'random']).default('fifo').meta({ description: "LegoOS's LRU never reorders on a hit: it is FIFO by insertion" }),
-      allocTimeout: duration().prefault('30 s'),
+      allocTimeout: duration({ zero: false }).prefault('30 s'),
     })
     .prefault({}),
   victim: z
     .strictObject({
       entries: z.int().min(1).max(128).default(8),
-      allocTimeout: duration().prefault('20 s').meta({ description: 'the victim allocation sysctl (older builds: 10 s)' }),
+      allocTimeout: duration({ zero: false }).prefault('20 s').meta({ description: 'the victim allocation sysctl (older builds: 10 s)' }),
     })
     .prefault({}),
   victimNohitFix: z.boolean().default(true).meta({ description: 'false restores the pre-31-August-2018 victim fill path (the double free)' }),
@@ -73,11 +73,11 @@ export const legoKernel = z.strictObject({
     .strictObject({
       polling: z.enum(['per-send', 'nowait']).default('per-send').meta({ description: "the memory node's send-CQ polling: per send, or CONFIG_FIT_NOWAIT batching (on by default in August 2018)" }),
       pollTimeoutReturns: z.boolean().default(true).meta({ description: 'false restores the August 2018 per-send poll that only warned after 20 s and kept spinning' }),
-      rpcTimeout: duration().prefault('30 s'),
+      rpcTimeout: duration({ zero: false }).prefault('30 s'),
     })
     .prefault({}),
   piLockIrqsaveFix: z.boolean().default(true).meta({ description: 'false restores the pre-30-August-2018 wake-up path that took rq->lock with interrupts on' }),
-  watchdogPeriod: duration().prefault('5 s').meta({ description: "the memory node's watchdog interval" }),
+  watchdogPeriod: duration({ zero: false }).prefault('5 s').meta({ description: "the memory node's watchdog interval" }),
 });
 
 /** The watchdog calls a request stuck after 20*HZ jiffies: 20 s whatever HZ is. */

@@ -38,7 +38,7 @@ const uvProfile = z.strictObject({
 const uvKernel = z.strictObject({
   build: z.string().default('SGI XPMEM 2013'),
   xpmemMaxaddrClamp: z.boolean().default(true).meta({ description: 'false: XPMEM_MAXADDR_SIZE covers GRU space (before the 2013 fix)' }),
-  hungTaskTimeout: duration().prefault('120 s').meta({ description: "khungtaskd's hung_task_timeout_secs" }),
+  hungTaskTimeout: duration({ zero: false }).prefault('120 s').meta({ description: "khungtaskd's hung_task_timeout_secs" }),
 });
 
 type UvProfile = z.output<typeof uvProfile>;

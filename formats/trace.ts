@@ -208,7 +208,13 @@ export class BinTraceWriter {
   count = 0;
 
   constructor(file: string) {
-    this.fd = openSync(file, 'w');
+    try {
+      // 'wx': a conversion never overwrites a file it did not create.
+      this.fd = openSync(file, 'wx');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new InputError(`${file}: ${code === 'EEXIST' ? 'already exists; faultsweep does not overwrite it' : `cannot create: ${code ?? (e as Error).message}`}`);
+    }
     MAGIC.copy(this.buf, 0);
     this.at = MAGIC.length;
   }

@@ -1,12 +1,12 @@
 // `faultsweep cachesim`: the pcache model alone over a trace file, with DineroIV's counts.
 import { performance } from 'node:perf_hooks';
 import { InvalidArgumentError, Option } from 'commander';
-import { parseQuantity } from '../../harness/experiment/units.js';
-import { commands } from '../../harness/registry.js';
-import { fmt, renderTable } from '../../harness/report/table.js';
-import { Rng } from '../../harness/sim/rng.js';
-import { readTrace, TRACE_FORMATS, type TraceFormat } from '../../workloads/trace-formats.js';
-import { CacheSim } from './cachesim.js';
+import { parseQuantity } from '../harness/experiment/units.js';
+import { commands } from '../harness/registry.js';
+import { fmt, renderTable } from '../harness/report/table.js';
+import { Rng } from '../harness/sim/rng.js';
+import { readTrace, TRACE_FORMATS, type TraceFormat } from '../formats/trace.js';
+import { CacheSim } from '../models/lego/cachesim.js';
 
 const sizeArg = (v: string) => {
   const n = parseQuantity(v, 'size');

@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-import '../dist/harness/cli.js';
+import { main } from '../dist/harness/cli.js';
+
+process.exitCode = await main(process.argv.slice(2));

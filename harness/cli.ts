@@ -8,11 +8,10 @@ import { DEFAULT_MAX, loadExperiment, type LoadOptions, type Plan } from './expe
 import { loadProfile, profileNames } from './experiment/profiles.js';
 import { jsonSchema } from './experiment/schema.js';
 import { commands, faults, loadCommands, loadPlugins, systems, workloads } from './registry.js';
-import { runBenches, type BenchResult } from './bench/index.js';
+import type { BenchResult } from './bench/index.js';
 import { evaluateGates } from './report/gates.js';
 import { comparisonTable, fmt, renderTable, summaryTable } from './report/table.js';
 import type { Summary } from './report/summary.js';
-import { execute } from './run/runner.js';
 import { PLAN, readJson, readTrials, RunFolder } from './run/store.js';
 import { runTrial } from './run/trial.js';
 import { estimateSeconds } from './run/estimate.js';
@@ -38,13 +37,6 @@ function replayBase(plan: Pick<Plan, 'file' | 'sets' | 'where'>): string {
 function utcStamp(): string {
   return new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
 }
-
-const program = new Command('faultsweep')
-  .description('Seeded fault-injection sweeps over models of LegoOS and SGI UV/XPMEM.')
-  .version('0.1.0')
-  .showHelpAfterError()
-  .exitOverride()
-  .configureOutput({ outputError: (s, write) => write(s) });
 
 /** The limits and progress every command that loads an experiment shares. */
 function loadOptions(o: { set?: string[]; where?: string; seeds?: number; maxCells?: number; maxTrials?: number }): LoadOptions {
@@ -82,59 +74,6 @@ interface RunOptions {
   maxCells?: number;
   maxTrials?: number;
 }
-
-limitOptions(
-  program
-    .command('run')
-    .description('Run every (cell, seed) of an experiment and print its summary.')
-    .argument('[experiment]', 'experiment YAML file')
-    .option('--seeds <n>', 'seeds per cell (overrides the file)', positiveInt('--seeds'))
-    .option('--jobs <n>', 'worker threads', positiveInt('--jobs'), availableParallelism())
-    .option('--out <dir>', 'results folder, new or empty (default results/<name>/<UTC time>/ under the current folder)')
-    .option('--set <key=value>', 'override a key, e.g. workload.threads=4 (repeatable)', collect, [])
-    .option('--where <expr>', 'only the cells where this mathjs condition holds')
-    .option('--resume <dir>', 'finish an interrupted run in this folder')
-    .option('--dry-run', 'print the cells, the trial count and an estimate of the time; run nothing')
-    .option('--json', 'print summary.json (with the results folder and the gates) instead of the table'),
-)
-  .addHelpText(
-    'after',
-    `
-Examples:
-  $ faultsweep run experiments/quickstart.yaml
-  $ faultsweep run experiments/quickstart.yaml --seeds 200 --jobs 2 --set workload.accesses=2000
-  $ faultsweep run experiments/quickstart.yaml --dry-run
-  $ faultsweep run --resume results/nowait-vs-persend/2026-11-21T15-00-00Z`,
-  )
-  .action(async (file: string | undefined, o: RunOptions) => {
-    let plan: Plan;
-    let folder: RunFolder | undefined;
-    if (o.resume) {
-      if (file || o.set.length || o.where || o.seeds || o.out) throw new InputError('--resume DIR takes the experiment and its options from DIR/plan.json; give no experiment, --set, --where, --seeds or --out');
-      if (o.dryRun) return dryRun(readJson<Plan>(join(o.resume, PLAN)), o, o.resume);
-      ({ folder, plan } = await RunFolder.open(o.resume));
-    } else {
-      if (!file) throw new InputError('run: name an experiment file, or --resume DIR');
-      plan = loadExperiment(file, loadOptions(o));
-      if (o.dryRun) return dryRun(plan, o);
-      folder = await RunFolder.create(plan, { out: o.out, base: resolve('results', plan.experiment), stamp: utcStamp() });
-    }
-    const dir = folder.dir;
-    const total = plan.cells.length * plan.seeds.length;
-    if (!o.json) console.log(`${plan.experiment}: ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${total} trials on ${o.jobs} worker threads -> ${relative(process.cwd(), dir) || dir}`);
-    let summary: Summary;
-    try {
-      ({ summary } = await execute(plan, dir, { jobs: o.jobs, progress: Boolean(process.stderr.isTTY) && !o.json, replayBase: replayBase(plan) }));
-    } catch (e) {
-      // Input only a trial can check (a malformed line deep in a trace file): a run this command
-      // started takes back what it wrote; a resumed one keeps what it had.
-      if (e instanceof InputError && !o.resume) await folder.discard();
-      throw e;
-    } finally {
-      await folder.unlock();
-    }
-    report(plan, summary, Boolean(o.json), dir);
-  });
 
 function dryRun(plan: Plan, o: { jobs: number; json?: boolean }, resumeDir?: string): void {
   const done = resumeDir ? new Set(readTrials(resumeDir).records.map((r) => `${r.cell}/${r.seed}`)) : new Set<string>();
@@ -179,100 +118,6 @@ function report(plan: Plan, summary: Summary, json: boolean, dir: string): void 
   if (failed.length) throw new GateFailure(`${failed.length} of ${gates.length} gate checks failed`);
 }
 
-program
-  .command('replay')
-  .description('Run one trial again and print its record and console log; with --digest, check it reproduces.')
-  .argument('<experiment>', 'experiment YAML file')
-  .requiredOption('--cell <id>', 'cell id from trials.jsonl')
-  .requiredOption('--seed <n>', 'seed', (v) => {
-    if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('--seed must be a whole number, 0 or more');
-    return Number(v);
-  })
-  .option('--digest <hex>', 'the trace digest the trial must reproduce', (v) => {
-    if (!/^[0-9a-fA-F]{16}$/.test(v)) throw new InvalidArgumentError('--digest must be 16 hexadecimal digits, as trials.jsonl records it');
-    return v.toLowerCase();
-  })
-  .option('--set <key=value>', 'the same overrides as the original run', collect, [])
-  .option('--where <expr>', 'the same filter as the original run')
-  .addHelpText('after', '\nExample:\n  $ faultsweep replay experiments/quickstart.yaml --cell c1a2b3c4d --seed 17 --digest 9f86d081884c7d65')
-  .action((file: string, o: { cell: string; seed: number; digest?: string; set: string[]; where?: string }) => {
-    const plan = loadExperiment(file, loadOptions(o));
-    const cell = plan.cells.find((c) => c.id === o.cell);
-    if (!cell) throw new InputError(`${file}: no cell ${o.cell} (cells: ${plan.cells.map((c) => c.id).join(', ')})`);
-    const r = runTrial({ cell, seed: o.seed, replayBase: replayBase(plan) });
-    console.log(`cell ${r.cell} ${JSON.stringify(r.params)} seed ${r.seed}: ${r.outcome}${r.failure ? ` (${r.failure.class}: ${r.failure.signature} at ${fmt(r.failure.atNs / 1e9)} s)` : ''}`);
-    console.log(`digest ${r.digest}`);
-    console.log(renderTable([['metric', 'value'], ...Object.entries(r.metrics).map(([k, v]) => [k, fmt(v)])]));
-    if (r.failure) console.log(`\nconsole:\n${r.failure.log}`);
-    if (o.digest && o.digest !== r.digest) throw new DeterminismLost(`determinism lost: replay digest ${r.digest} differs from the recorded ${o.digest}`);
-  });
-
-limitOptions(
-  program
-    .command('validate')
-    .description('Check experiment files (and the profiles they name) without running anything.')
-    .argument('<files...>', 'experiment YAML files'),
-)
-  .addHelpText('after', '\nExample:\n  $ faultsweep validate experiments/*.yaml')
-  .action((files: string[], o: { maxCells?: number; maxTrials?: number }) => {
-    let bad = 0;
-    for (const f of files) {
-      try {
-        const plan = loadExperiment(f, loadOptions(o));
-        console.log(`${f}: ok, ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${plan.cells.length * plan.seeds.length} trials`);
-      } catch (e) {
-        if (!(e instanceof InputError)) throw e;
-        console.error(e.message);
-        bad++;
-      }
-    }
-    if (bad) throw new Reported(2);
-  });
-
-program
-  .command('list')
-  .description('List the registered workloads, faults, systems or the hardware profiles.')
-  .addArgument(new Argument('<what>').choices(['workloads', 'faults', 'systems', 'profiles']))
-  .addHelpText('after', '\nExample:\n  $ faultsweep list workloads')
-  .action((what: string) => {
-    const rows: string[][] =
-      what === 'profiles'
-        ? profileNames().map((n) => {
-            const p = loadProfile(n);
-            return [n, p.system, p.description];
-          })
-        : what === 'systems'
-          ? systems.all().map((s) => [s.kind, s.description])
-          : (what === 'workloads' ? workloads : faults).all().map((p) => [p.kind, p.systems.join(','), p.description]);
-    const header = what === 'profiles' ? ['profile', 'system', 'description'] : what === 'systems' ? ['system', 'description'] : [what.slice(0, -1), 'systems', 'description'];
-    console.log(renderTable([header, ...rows]));
-  });
-
-program
-  .command('schema')
-  .description('Print the JSON Schema of experiment files (editors validate YAML against it).')
-  .addHelpText('after', '\nExample:\n  $ faultsweep schema > schema/experiment.schema.json')
-  .action(() => console.log(JSON.stringify(jsonSchema(), null, 1)));
-
-program
-  .command('bench')
-  .description('Run the speed benchmarks (tinybench) and print ops/s per benchmark.')
-  .argument('[names...]', 'only these benchmarks')
-  .option('--json', 'print one JSON object keyed by benchmark name')
-  .option('--time <ms>', 'measuring time per benchmark', positiveInt('--time'), 1000)
-  .addHelpText('after', '\nExamples:\n  $ faultsweep bench\n  $ faultsweep bench hold-1m --json')
-  .action(async (names: string[], o: { json?: boolean; time: number }) => {
-    const results = await runBenches(names, o.time, (line) => !o.json && process.stderr.write(line + '\n'));
-    if (o.json) console.log(JSON.stringify(results, null, 1));
-    else
-      console.log(
-        renderTable([
-          ['benchmark', 'ops/s', 'unit', 'ms/iteration: mean (fastest-slowest)', 'samples', 'target', 'note'],
-          ...Object.entries(results).map(([n, r]) => [n, fmt(r.opsPerSec), r.unit, `${fmt(r.meanMs)} (${fmt(r.fastestMs)}-${fmt(r.slowestMs)})`, String(r.samples), targetText(r), r.note ?? '']),
-        ]),
-      );
-  });
-
 /** "2,000,000 met", "<= 1,500 ms, <= 512 MB (peak 340 MB) MISSED", or "-". */
 function targetText(r: BenchResult): string {
   const parts = [
@@ -283,13 +128,178 @@ function targetText(r: BenchResult): string {
   return parts.length ? `${parts.join(', ')} ${r.pass ? 'met' : 'MISSED'}` : '-';
 }
 
-async function main(): Promise<number> {
+/** The command line, built afresh for each call of main() (commander keeps parsed state). */
+function buildProgram(): Command {
+  const program = new Command('faultsweep')
+    .description('Seeded fault-injection sweeps over models of LegoOS and SGI UV/XPMEM.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ outputError: (s, write) => write(s) });
+
+  limitOptions(
+    program
+      .command('run')
+      .description('Run every (cell, seed) of an experiment and print its summary.')
+      .argument('[experiment]', 'experiment YAML file')
+      .option('--seeds <n>', 'seeds per cell (overrides the file)', positiveInt('--seeds'))
+      .option('--jobs <n>', 'worker threads', positiveInt('--jobs'), availableParallelism())
+      .option('--out <dir>', 'results folder, new or empty (default results/<name>/<UTC time>/ under the current folder)')
+      .option('--set <key=value>', 'override a key, e.g. workload.threads=4 (repeatable)', collect, [])
+      .option('--where <expr>', 'only the cells where this mathjs condition holds')
+      .option('--resume <dir>', 'finish an interrupted run in this folder')
+      .option('--dry-run', 'print the cells, the trial count and an estimate of the time; run nothing')
+      .option('--json', 'print summary.json (with the results folder and the gates) instead of the table'),
+  )
+    .addHelpText(
+      'after',
+      `
+  Examples:
+    $ faultsweep run experiments/quickstart.yaml
+    $ faultsweep run experiments/quickstart.yaml --seeds 200 --jobs 2 --set workload.accesses=2000
+    $ faultsweep run experiments/quickstart.yaml --dry-run
+    $ faultsweep run --resume results/nowait-vs-persend/2026-11-21T15-00-00Z`,
+    )
+    .action(async (file: string | undefined, o: RunOptions) => {
+      let plan: Plan;
+      let folder: RunFolder | undefined;
+      if (o.resume) {
+        if (file || o.set.length || o.where || o.seeds || o.out) throw new InputError('--resume DIR takes the experiment and its options from DIR/plan.json; give no experiment, --set, --where, --seeds or --out');
+        if (o.dryRun) return dryRun(readJson<Plan>(join(o.resume, PLAN)), o, o.resume);
+        ({ folder, plan } = await RunFolder.open(o.resume));
+      } else {
+        if (!file) throw new InputError('run: name an experiment file, or --resume DIR');
+        plan = loadExperiment(file, loadOptions(o));
+        if (o.dryRun) return dryRun(plan, o);
+        folder = await RunFolder.create(plan, { out: o.out, base: resolve('results', plan.experiment), stamp: utcStamp() });
+      }
+      const dir = folder.dir;
+      const total = plan.cells.length * plan.seeds.length;
+      if (!o.json) console.log(`${plan.experiment}: ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${total} trials on ${o.jobs} worker threads -> ${relative(process.cwd(), dir) || dir}`);
+      let summary: Summary;
+      try {
+        // The pool (piscina) and the progress bar load only for a run.
+        const { execute } = await import('./run/runner.js');
+        ({ summary } = await execute(plan, dir, { jobs: o.jobs, progress: Boolean(process.stderr.isTTY) && !o.json, replayBase: replayBase(plan) }));
+      } catch (e) {
+        // Input only a trial can check (a malformed line deep in a trace file): a run this command
+        // started takes back what it wrote; a resumed one keeps what it had.
+        if (e instanceof InputError && !o.resume) await folder.discard();
+        throw e;
+      } finally {
+        await folder.unlock();
+      }
+      report(plan, summary, Boolean(o.json), dir);
+    });
+
+  program
+    .command('replay')
+    .description('Run one trial again and print its record and console log; with --digest, check it reproduces.')
+    .argument('<experiment>', 'experiment YAML file')
+    .requiredOption('--cell <id>', 'cell id from trials.jsonl')
+    .requiredOption('--seed <n>', 'seed', (v) => {
+      if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('--seed must be a whole number, 0 or more');
+      return Number(v);
+    })
+    .option('--digest <hex>', 'the trace digest the trial must reproduce', (v) => {
+      if (!/^[0-9a-fA-F]{16}$/.test(v)) throw new InvalidArgumentError('--digest must be 16 hexadecimal digits, as trials.jsonl records it');
+      return v.toLowerCase();
+    })
+    .option('--set <key=value>', 'the same overrides as the original run', collect, [])
+    .option('--where <expr>', 'the same filter as the original run')
+    .addHelpText('after', '\nExample:\n  $ faultsweep replay experiments/quickstart.yaml --cell c1a2b3c4d --seed 17 --digest 9f86d081884c7d65')
+    .action((file: string, o: { cell: string; seed: number; digest?: string; set: string[]; where?: string }) => {
+      const plan = loadExperiment(file, loadOptions(o));
+      const cell = plan.cells.find((c) => c.id === o.cell);
+      if (!cell) throw new InputError(`${file}: no cell ${o.cell} (cells: ${plan.cells.map((c) => c.id).join(', ')})`);
+      const r = runTrial({ cell, seed: o.seed, replayBase: replayBase(plan) });
+      console.log(`cell ${r.cell} ${JSON.stringify(r.params)} seed ${r.seed}: ${r.outcome}${r.failure ? ` (${r.failure.class}: ${r.failure.signature} at ${fmt(r.failure.atNs / 1e9)} s)` : ''}`);
+      console.log(`digest ${r.digest}`);
+      console.log(renderTable([['metric', 'value'], ...Object.entries(r.metrics).map(([k, v]) => [k, fmt(v)])]));
+      if (r.failure) console.log(`\nconsole:\n${r.failure.log}`);
+      if (o.digest && o.digest !== r.digest) throw new DeterminismLost(`determinism lost: replay digest ${r.digest} differs from the recorded ${o.digest}`);
+    });
+
+  limitOptions(
+    program
+      .command('validate')
+      .description('Check experiment files (and the profiles they name) without running anything.')
+      .argument('<files...>', 'experiment YAML files'),
+  )
+    .addHelpText('after', '\nExample:\n  $ faultsweep validate experiments/*.yaml')
+    .action((files: string[], o: { maxCells?: number; maxTrials?: number }) => {
+      let bad = 0;
+      for (const f of files) {
+        try {
+          const plan = loadExperiment(f, loadOptions(o));
+          console.log(`${f}: ok, ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${plan.cells.length * plan.seeds.length} trials`);
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+          console.error(e.message);
+          bad++;
+        }
+      }
+      if (bad) throw new Reported(2);
+    });
+
+  program
+    .command('list')
+    .description('List the registered workloads, faults, systems or the hardware profiles.')
+    .addArgument(new Argument('<what>').choices(['workloads', 'faults', 'systems', 'profiles']))
+    .addHelpText('after', '\nExample:\n  $ faultsweep list workloads')
+    .action((what: string) => {
+      const rows: string[][] =
+        what === 'profiles'
+          ? profileNames().map((n) => {
+              const p = loadProfile(n);
+              return [n, p.system, p.description];
+            })
+          : what === 'systems'
+            ? systems.all().map((s) => [s.kind, s.description])
+            : (what === 'workloads' ? workloads : faults).all().map((p) => [p.kind, p.systems.join(','), p.description]);
+      const header = what === 'profiles' ? ['profile', 'system', 'description'] : what === 'systems' ? ['system', 'description'] : [what.slice(0, -1), 'systems', 'description'];
+      console.log(renderTable([header, ...rows]));
+    });
+
+  program
+    .command('schema')
+    .description('Print the JSON Schema of experiment files (editors validate YAML against it).')
+    .addHelpText('after', '\nExample:\n  $ faultsweep schema > schema/experiment.schema.json')
+    .action(() => console.log(JSON.stringify(jsonSchema(), null, 1)));
+
+  program
+    .command('bench')
+    .description('Run the speed benchmarks (tinybench) and print ops/s per benchmark.')
+    .argument('[names...]', 'only these benchmarks')
+    .option('--json', 'print one JSON object keyed by benchmark name')
+    .option('--time <ms>', 'measuring time per benchmark', positiveInt('--time'), 1000)
+    .option('--check', 'exit 1 when a benchmark misses its target (for CI)')
+    .addHelpText('after', '\nExamples:\n  $ faultsweep bench\n  $ faultsweep bench hold-1m --json\n  $ faultsweep bench startup-version hold-10k --check')
+    .action(async (names: string[], o: { json?: boolean; time: number; check?: boolean }) => {
+      const { missed, runBenches } = await import('./bench/index.js');
+      const results = await runBenches(names, o.time, (line) => !o.json && process.stderr.write(line + '\n'));
+      if (o.json) console.log(JSON.stringify(results, null, 1));
+      else
+        console.log(
+          renderTable([
+            ['benchmark', 'ops/s', 'unit', 'ms/iteration: mean (fastest-slowest)', 'samples', 'target', 'note'],
+            ...Object.entries(results).map(([n, r]) => [n, fmt(r.opsPerSec), r.unit, `${fmt(r.meanMs)} (${fmt(r.fastestMs)}-${fmt(r.slowestMs)})`, String(r.samples), targetText(r), r.note ?? '']),
+          ]),
+        );
+      const misses = missed(results);
+      if (o.check && misses.length) throw new GateFailure(`${misses.length} of ${Object.keys(results).length} benchmarks missed their targets: ${misses.join(', ')}`);
+    });
+
+  for (const c of commands.all()) c.add(program);
+  // Plug-ins load only for a command that runs (--version and --help do without them).
+  program.hook('preAction', () => loadPlugins());
+  return program;
+}
+
+/** Runs one command line (without node and the script) and returns its exit code. */
+export async function main(argv: string[]): Promise<number> {
   try {
-    // Plug-ins load only for a command that runs (--version and --help do without them).
     await loadCommands();
-    for (const c of commands.all()) c.add(program);
-    program.hook('preAction', () => loadPlugins());
-    await program.parseAsync(process.argv);
+    await buildProgram().parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
@@ -304,4 +314,3 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();

@@ -50,9 +50,15 @@ export function registerBench(name: string, make: () => Benchmark): void {
   benches.set(name, make);
 }
 
+/** The benchmarks that missed a target they have. */
+export function missed(results: Record<string, BenchResult>): string[] {
+  return Object.entries(results).filter(([, r]) => r.pass === false).map(([n]) => n);
+}
+
 export async function runBenches(names: string[], timeMs: number, progress: (line: string) => void): Promise<Record<string, BenchResult>> {
-  // The hold benchmarks register themselves on import; a static import would be a cycle.
+  // These register themselves on import; a static import would be a cycle.
   await import('./hold.js');
+  await import('./startup.js');
   const unknown = names.filter((n) => !benches.has(n));
   if (unknown.length) throw new InputError(`bench: no benchmark ${unknown.join(', ')} (known: ${[...benches.keys()].join(', ')})`);
   const out: Record<string, BenchResult> = {};

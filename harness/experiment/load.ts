@@ -85,7 +85,10 @@ export function loadExperiment(file: string, opts: LoadOptions = {}): Plan {
     if (!cells.some((c) => c.params[axis] === baseline)) throw src.error(['compare', 'baseline'], `no cell has ${axis} = ${JSON.stringify(baseline)}`);
     (exp.compare.metrics ?? []).forEach((m, i) => checkMetric(src, ['compare', 'metrics', i], m, cells));
   }
-  for (const axis of Object.keys(exp.sweep ?? {})) if (!axis.includes('.')) checkPlainAxisUsed(src, exp, axis);
+  // A plain axis zipped with another labels its rows (the name of a script); alone and unused it
+  // would run the same configuration once per value.
+  const zipped = new Set((exp.zip ?? []).flat());
+  for (const axis of Object.keys(exp.sweep ?? {})) if (!axis.includes('.') && !zipped.has(axis)) checkPlainAxisUsed(src, exp, axis);
   checkGates(src, exp, cells);
   return {
     experiment: exp.name,
@@ -126,7 +129,7 @@ function applySet(src: YamlSource, raw: Record<string, unknown>, assignment: str
   try {
     value = parseYamlScalar(assignment.slice(eq + 1), { uniqueKeys: true, maxAliasCount: 0 });
   } catch (e) {
-    throw new InputError(`--set ${assignment}: not a YAML value: ${(e as Error).message.split('\n')[0]}`);
+    throw new InputError(`--set ${assignment}: not a YAML value: ${(e as Error).message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   setPath(raw, path, value);
   src.overridden(path, assignment);
@@ -316,16 +319,17 @@ export function cellId(config: unknown): string {
   return 'c' + createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 8);
 }
 
-/** An input file named in a workload, relative to the experiment file, checked before any trial. */
+/** An input file named in a workload, checked before any trial: relative to the experiment file
+ *  when the file names it, to the current folder when --set does (as any command-line path). */
 function inputFile(src: YamlSource, where: (path: Path, message: string) => InputError, key: string, name: string): string {
-  const file = resolve(dirname(src.file), name);
+  const file = src.isOverridden(['workload', key]) ? resolve(name) : resolve(dirname(src.file), name);
   try {
     if (!statSync(file).isFile()) throw where(['workload', key], `${name} is not a regular file`);
     accessSync(file, fsConstants.R_OK);
   } catch (e) {
     if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw where(['workload', key], `${code === 'ENOENT' ? 'no such file' : `cannot read (${code})`}: ${file} (a path is relative to the experiment file)`);
+    throw where(['workload', key], `${code === 'ENOENT' ? 'no such file' : `cannot read (${code})`}: ${file}`);
   }
   return file;
 }

@@ -74,6 +74,11 @@ export class YamlSource {
     this.sets.push({ path, text });
   }
 
+  /** Whether a --set assigned `path` or a key above it. */
+  isOverridden(path: Path): boolean {
+    return this.sets.some((s) => s.path.every((k, i) => String(path[i]) === String(k)));
+  }
+
   /** The error for `path`, pointing at its key (keyOf) or its value; under a --set, at the flag. */
   error(path: Path, message: string, keyOf?: string): InputError {
     const full = [...path, ...(keyOf === undefined ? [] : [keyOf])];

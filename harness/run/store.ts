@@ -2,6 +2,7 @@
 // run loses only the trials in flight; plan.json and summary.json are written whole by rename.
 // A folder is locked for a run's lifetime, and faultsweep removes only what it created.
 import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { InputError } from '../errors.js';
@@ -12,6 +13,7 @@ export const TRIALS = 'trials.jsonl';
 export const PLAN = 'plan.json';
 export const SUMMARY = 'summary.json';
 const LOCK = 'run.lock';
+const OWNER = 'owner';
 
 export function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
@@ -29,7 +31,7 @@ export function readJson<T>(file: string): T {
 
 function cannot(dir: string, e: unknown): InputError {
   const code = (e as NodeJS.ErrnoException).code;
-  const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'not writable' : code === 'ENAMETOOLONG' ? 'the name is too long' : (code ?? (e as Error).message);
+  const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'not writable' : code === 'ENAMETOOLONG' ? 'the name is too long' : code === 'ENOENT' ? 'the folder above it cannot hold folders' : (code ?? (e as Error).message);
   return new InputError(`${dir}: cannot create the results folder: ${why}`);
 }
 
@@ -106,18 +108,30 @@ export class RunFolder {
   }
 
   private async lock(): Promise<void> {
+    const lockDir = join(this.dir, LOCK);
+    const options: lockfile.LockOptions = {
+      lockfilePath: lockDir,
+      realpath: false,
+      // Refreshed every 2.5 s; a lock not refreshed for 10 s is a dead run's (another host's,
+      // or one frozen), and a few retries wait that long before giving up.
+      stale: 10_000,
+      update: 2_500,
+      retries: { retries: 6, minTimeout: 1000, maxTimeout: 2500 },
+      onCompromised: (e) => {
+        process.stderr.write(`faultsweep: lost the lock on ${this.dir} (${e.message}); stopping so two runs never write one folder\n`);
+        process.exit(3);
+      },
+    };
     try {
-      // The lock is refreshed every few seconds; one not refreshed for 30 s is a dead run's.
-      this.release = await lockfile.lock(this.dir, {
-        lockfilePath: join(this.dir, LOCK),
-        realpath: false,
-        stale: 30_000,
-        update: 5_000,
-        onCompromised: (e) => {
-          process.stderr.write(`faultsweep: lost the lock on ${this.dir} (${e.message}); stopping so two runs never write one folder\n`);
-          process.exit(3);
-        },
+      this.release = await lockfile.lock(this.dir, { ...options, retries: 0 }).catch(async (e) => {
+        if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
+        // A run killed on this host (SIGKILL, OOM) is known dead at once by its pid.
+        if (deadOwner(lockDir)) rmSync(lockDir, { recursive: true, force: true });
+        else process.stderr.write(`${this.dir}: another faultsweep run holds the lock; waiting up to 10 s in case it is dead\n`);
+        return lockfile.lock(this.dir, options);
       });
+      // Beside the lock, not in it: the library removes its lock folder with rmdir.
+      writeFileSync(`${lockDir}.${OWNER}`, `${hostname()} ${process.pid}\n`);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ELOCKED') throw new InputError(`${this.dir}: another faultsweep run is writing this folder; wait for it to finish`);
       throw cannot(this.dir, e);
@@ -127,7 +141,9 @@ export class RunFolder {
   async unlock(): Promise<void> {
     const release = this.release;
     this.release = undefined;
-    await release?.();
+    if (!release) return;
+    rmSync(join(this.dir, `${LOCK}.${OWNER}`), { force: true });
+    await release();
   }
 
   /** Undoes create(): removes the files a run writes and the folders it made, nothing else. */
@@ -141,6 +157,24 @@ export class RunFolder {
         return; // not empty: something else lives there now
       }
     }
+  }
+}
+
+/** Whether the lock's owner was a process on this host that no longer runs. */
+function deadOwner(lockDir: string): boolean {
+  let owner: string[];
+  try {
+    owner = readFileSync(`${lockDir}.${OWNER}`, 'utf8').trim().split(' ');
+  } catch {
+    return false; // not written yet: let staleness decide
+  }
+  const [host, pid] = [owner[0], Number(owner[1])];
+  if (host !== hostname() || !Number.isInteger(pid)) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

@@ -1,7 +1,7 @@
 // The faultsweep command line: parses, dispatches, and maps errors to exit codes
 // (0 done, 1 a gate failed, 2 bad input or usage, 3 the harness itself failed).
 import { availableParallelism } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DeterminismLost, GateFailure, InputError, Reported } from './errors.js';
 import { DEFAULT_MAX, loadExperiment, type LoadOptions, type Plan } from './experiment/load.js';
@@ -12,7 +12,7 @@ import type { BenchResult } from './bench/index.js';
 import { evaluateGates } from './report/gates.js';
 import { comparisonTable, fmt, renderTable, summaryTable } from './report/table.js';
 import type { Summary } from './report/summary.js';
-import { PLAN, readJson, readTrials, RunFolder } from './run/store.js';
+import { PLAN, readJson, readTrials, RunFolder, shownPath } from './run/store.js';
 import { runTrial } from './run/trial.js';
 import { estimateSeconds } from './run/estimate.js';
 
@@ -28,7 +28,7 @@ function shellQuote(s: string): string {
 }
 
 function replayBase(plan: Pick<Plan, 'file' | 'sets' | 'where'>): string {
-  const args = ['faultsweep', 'replay', relative(process.cwd(), plan.file) || plan.file];
+  const args = ['faultsweep', 'replay', shownPath(plan.file)];
   for (const s of plan.sets) args.push('--set', s);
   if (plan.where) args.push('--where', plan.where);
   return args.map(shellQuote).join(' ');
@@ -174,7 +174,7 @@ function buildProgram(): Command {
       }
       const dir = folder.dir;
       const total = plan.cells.length * plan.seeds.length;
-      if (!o.json) console.log(`${plan.experiment}: ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${total} trials on ${o.jobs} worker threads -> ${relative(process.cwd(), dir) || dir}`);
+      if (!o.json) console.log(`${plan.experiment}: ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${total} trials on ${o.jobs} worker threads -> ${shownPath(dir)}`);
       let summary: Summary;
       try {
         // The pool (piscina) and the progress bar load only for a run.

@@ -1,10 +1,11 @@
 // Every malformed experiment in test/fixtures/bad gives one located line and exit 2, and a run of
-// it creates no results folder. Each fixture's first line says where and what: "# expect: L:C text".
+// it creates no results folder. Each fixture's first line says where and what: "# expect: L:C
+// text". The fixtures are validated in this process (cli()); the run goes through the binary.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { faultsweep, root, tempDir } from './helpers.js';
+import { cli, faultsweep, root, tempDir } from './helpers.js';
 
 const dir = join(root, 'test', 'fixtures', 'bad');
 const fixtures = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
@@ -18,7 +19,7 @@ for (const f of fixtures) {
     const file = join('test', 'fixtures', 'bad', f);
     const m = /^# expect: (\d+):(\d+) (.+)$/m.exec(readFileSync(join(dir, f), 'utf8'));
     assert.ok(m, `${f} lacks its "# expect: L:C text" line`);
-    const r = await faultsweep(['validate', file]);
+    const r = await cli(['validate', file]);
     assert.equal(r.exitCode, 2, `exit code for ${f}: ${r.stderr}`);
     const lines = String(r.stderr).trim().split('\n');
     assert.equal(lines.length, 1, `one line, got:\n${r.stderr}`);

@@ -41,3 +41,22 @@ export function canonicalTrials(text: string): string[] {
 export function replayArgs(command: string): string[] {
   return (command.match(/'[^']*'|\S+/g) ?? []).slice(1).map((t) => (t.startsWith("'") ? t.slice(1, -1) : t));
 }
+
+/** Runs the CLI in this process (no start-up cost) and captures what it writes. Commands that
+ *  start worker threads belong in faultsweep(); this is for loading, validating and refusing. */
+export async function cli(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const { main } = await import('../harness/cli.js');
+  const out: string[] = [];
+  const err: string[] = [];
+  const { write: w1 } = process.stdout;
+  const { write: w2 } = process.stderr;
+  process.stdout.write = ((s: string | Uint8Array) => (out.push(String(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => (err.push(String(s)), true)) as typeof process.stderr.write;
+  try {
+    const exitCode = await main(args);
+    return { exitCode, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = w1;
+    process.stderr.write = w2;
+  }
+}

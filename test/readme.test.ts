@@ -72,9 +72,17 @@ mkdirSync(join(home, '.bin'));
 writeFileSync(join(home, '.bin', 'faultsweep'), `#!/bin/sh\nexec node ${JSON.stringify(bin)} "$@"\n`);
 chmodSync(join(home, '.bin', 'faultsweep'), 0o755);
 
+test("the README's annotated experiment is a valid experiment", async () => {
+  const yaml = /## Experiments\n\n```yaml\n([\s\S]*?)```/.exec(readme);
+  assert.ok(yaml, 'no yaml block under ## Experiments');
+  writeFileSync(join(home, 'annotated.yaml'), yaml[1]);
+  const r = await execa('node', [bin, 'validate', 'annotated.yaml'], { cwd: home, reject: false });
+  assert.equal(r.exitCode, 0, String(r.stderr));
+});
+
 for (const ex of run) {
   test(`README line ${ex.line}: $ ${ex.command}`, async () => {
-    const r = await execa('bash', ['-c', `${ex.command} 2>&1`], { cwd: home, reject: false, env: { PATH: `${join(home, '.bin')}:${process.env.PATH}`, COLUMNS: '100' } });
+    const r = await execa('bash', ['-c', `( ${ex.command} ) 2>&1`], { cwd: home, reject: false, env: { PATH: `${join(home, '.bin')}:${process.env.PATH}`, COLUMNS: '100' } });
     const actual = String(r.stdout).split('\n');
     while (actual.length && actual[actual.length - 1] === '') actual.pop();
     const shown = matches(ex.expected, actual);

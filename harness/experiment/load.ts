@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { closest } from 'fastest-levenshtein';
-import { parse as parseYamlScalar } from 'yaml';
 import type * as z from 'zod';
 import { canonicalJson } from '../canonical-json.js';
 import { InputError } from '../errors.js';
@@ -14,7 +13,7 @@ import type { Limits } from '../sim/simulation.js';
 import { condition, evaluate, FORBIDDEN_KEYS, setPath } from './expr.js';
 import { loadProfile, profileError, profileNames, type Profile } from './profiles.js';
 import { cellSchema, experimentSchema, limitsSchema, type Compare, type ExperimentInput, type Gate } from './schema.js';
-import { unknownKeyHint, YamlSource, type Path } from './source.js';
+import { parseFlagValue, unknownKeyHint, YamlSource, type Path } from './source.js';
 
 export type Params = Record<string, unknown>;
 
@@ -64,6 +63,11 @@ export function loadExperiment(file: string, opts: LoadOptions = {}): Plan {
   const parsed = experimentSchema.safeParse(raw, { error: unknownKeyHint });
   if (!parsed.success) throw src.issue(parsed.error, [], raw);
   const exp = parsed.data;
+  for (const set of opts.sets ?? []) {
+    const key = set.slice(0, set.indexOf('='));
+    const axis = Object.keys(exp.sweep ?? {}).find((a) => a.includes('.') && (a === key || a.startsWith(`${key}.`) || key.startsWith(`${a}.`)));
+    if (axis) throw new InputError(`--set ${set}: the sweep axis ${axis} sets ${axis} in every cell, so this would change nothing; change the axis: --set 'sweep.${axis}=[...]'`);
+  }
   const max = { cells: opts.maxCells ?? DEFAULT_MAX.cells, trials: opts.maxTrials ?? DEFAULT_MAX.trials };
   const combos = expand(src, exp, opts.where, max.cells);
   const seedCount = opts.seeds ?? (typeof exp.seeds === 'number' ? exp.seeds : exp.seeds.length);
@@ -73,7 +77,7 @@ export function loadExperiment(file: string, opts: LoadOptions = {}): Plan {
     throw at ? new InputError(msg) : src.error(['seeds'], msg);
   }
   const seeds = opts.seeds !== undefined ? range(opts.seeds) : typeof exp.seeds === 'number' ? range(exp.seeds) : uniqueSeeds(src, exp.seeds);
-  const profiles = new Map<string, Profile>();
+  const profiles: ProfileCache = { files: new Map(), parsed: new Map() };
   const cells = combos.map((params, i) => {
     if (i % 100 === 99) opts.progress?.(i + 1, combos.length);
     return resolveCell(src, raw, params, profiles);
@@ -127,9 +131,9 @@ function applySet(src: YamlSource, raw: Record<string, unknown>, assignment: str
   if (bad !== undefined) throw new InputError(`--set ${assignment}: '${bad}' may not be used as a key`);
   let value: unknown;
   try {
-    value = parseYamlScalar(assignment.slice(eq + 1), { uniqueKeys: true, maxAliasCount: 0 });
+    value = parseFlagValue(assignment.slice(eq + 1));
   } catch (e) {
-    throw new InputError(`--set ${assignment}: not a YAML value: ${(e as Error).message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
+    throw new InputError(`--set ${assignment}: not a YAML value: ${(e as Error).message}`);
   }
   setPath(raw, path, value);
   src.overridden(path, assignment);
@@ -252,7 +256,13 @@ function flatten(r: unknown): unknown[] {
 }
 
 /** One cell from the raw (unparsed, --set applied) experiment: substituted, set, then validated. */
-function resolveCell(src: YamlSource, raw: Record<string, unknown>, params: Params, profiles: Map<string, Profile>): Cell {
+/** Profiles read and parsed during one load. */
+interface ProfileCache {
+  files: Map<string, Profile>;
+  parsed: Map<string, ReturnType<z.ZodType['safeParse']>>;
+}
+
+function resolveCell(src: YamlSource, raw: Record<string, unknown>, params: Params, profiles: ProfileCache): Cell {
   const empty: Record<string, unknown> = { kernel: {}, faults: [], limits: {} };
   const cell: Record<string, unknown> = {};
   for (const k of CELL_ROOTS) cell[k] = substitute(src, raw[k] ?? empty[k], params, [k]);
@@ -273,13 +283,16 @@ function resolveCell(src: YamlSource, raw: Record<string, unknown>, params: Para
   const hw = cell.hardware as { profile: string } & Record<string, unknown>;
   const names = profileNames();
   if (!names.includes(hw.profile)) throw src.error(['hardware', 'profile'], `no profile '${hw.profile}' in hardware-profiles/ (known: ${names.join(', ')})${hint(hw.profile, names)}`);
-  const profile = profiles.get(hw.profile) ?? loadProfile(hw.profile);
-  profiles.set(hw.profile, profile);
+  const profile = profiles.files.get(hw.profile) ?? loadProfile(hw.profile);
+  profiles.files.set(hw.profile, profile);
   const system = systems.get(profile.system);
   if (!system) throw profileError(profile, [], `unknown system '${profile.system}' (known: ${systems.kinds().join(', ')})`);
   const { profile: _name, ...overrides } = hw;
   const merged = deepMerge(profile.values, overrides);
-  const pr = system.profile.safeParse(merged, { error: unknownKeyHint });
+  // Cells that differ only in the workload share one parsed profile.
+  const key = `${hw.profile}|${canonicalJson(overrides)}`;
+  const pr = profiles.parsed.get(key) ?? system.profile.safeParse(merged, { error: unknownKeyHint });
+  profiles.parsed.set(key, pr);
   if (!pr.success) {
     const path = pr.error.issues[0].path as Path;
     if (src.has(['hardware', ...path]) || Object.keys(params).some((a) => isPrefix(a.split('.'), ['hardware', ...path]))) check(system.profile, merged, ['hardware']);

@@ -65,8 +65,14 @@ function pluginUnion(plugins: (WorkloadPlugin | FaultPlugin)[]) {
   return z.discriminatedUnion("kind", options as unknown as [z.ZodObject, ...z.ZodObject[]]);
 }
 
-/** The plug-in parts of one cell. */
+let cells: ReturnType<typeof makeCellSchema> | undefined;
+
+/** The plug-in parts of one cell (built once, after the plug-ins have registered). */
 export function cellSchema() {
+  return (cells ??= makeCellSchema());
+}
+
+function makeCellSchema() {
   return z.strictObject({
     workload: pluginUnion(workloads.all()),
     faults: z.array(pluginUnion(faults.all())).default([]),

@@ -34,7 +34,8 @@ export class YamlSource {
   static parse(file: string, text: string): YamlSource {
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
-    const err = doc.errors[0];
+    // A warning (an unknown tag or directive) is an error here: the value would not be what was meant.
+    const err = doc.errors[0] ?? doc.warnings[0];
     if (err) {
       const { line, col } = lines.linePos(err.pos[0]);
       throw located(file, line, col, `YAML syntax: ${err.message.split('\n')[0]}`);
@@ -44,6 +45,10 @@ export class YamlSource {
       Pair: (_, pair) => {
         if (isScalar(pair.key) && FORBIDDEN_KEYS.has(String(pair.key.value))) {
           bad = { node: pair.key, message: `'${String(pair.key.value)}' may not be used as a key` };
+          return visit.BREAK;
+        }
+        if (!plainKey(pair.key)) {
+          bad = { node: pair.key as Node, message: 'a key must be plain text or a number' };
           return visit.BREAK;
         }
       },
@@ -130,6 +135,30 @@ export function unknownKeyHint(iss: z.core.$ZodRawIssue): string | undefined {
 function lineCol(lines: LineCounter, node: Node): [number, number] {
   const { line, col } = lines.linePos(node.range?.[0] ?? 0);
   return [line, col];
+}
+
+/** A key JavaScript can hold as it is: not a list, a mapping, or a !!binary or !!timestamp value. */
+function plainKey(key: unknown): boolean {
+  if (key === null) return true;
+  if (!isScalar(key)) return false;
+  return key.value === null || ['string', 'number', 'boolean'].includes(typeof key.value);
+}
+
+/** One YAML value typed on the command line (--set KEY=VALUE), held to the file's rules. */
+export function parseFlagValue(text: string): unknown {
+  const doc = parseDocument(text, { uniqueKeys: true, merge: true, prettyErrors: false });
+  const err = doc.errors[0] ?? doc.warnings[0];
+  if (err) throw new Error(err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''));
+  let bad: string | undefined;
+  visit(doc, {
+    Pair: (_, pair) => {
+      if (isScalar(pair.key) && FORBIDDEN_KEYS.has(String(pair.key.value))) bad = `'${String(pair.key.value)}' may not be used as a key`;
+      else if (!plainKey(pair.key)) bad = 'a key must be plain text or a number';
+      return bad ? visit.BREAK : undefined;
+    },
+  });
+  if (bad) throw new Error(bad);
+  return doc.toJS({ maxAliasCount: 0 });
 }
 
 /** Reads a YAML file of at most MAX_YAML_BYTES; a device or a pipe is refused, not read forever. */

@@ -1,12 +1,12 @@
 // Runs a plan's missing (cell, seed) trials on a pool of worker threads, appending each record
 // as it arrives, then writes the summary. Starting and resuming are the same operation: resume
 // is a run whose trials.jsonl already holds some records.
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import cliProgress from 'cli-progress';
 import type { Plan } from '../experiment/load.js';
 import { summarizeRun, type Summary } from '../report/summary.js';
-import { readTrials, SUMMARY, TrialLog, writeAtomic } from './store.js';
+import { readTrials, shownPath, SUMMARY, TrialLog, writeAtomic } from './store.js';
 import type { TrialJob, TrialRecord } from './trial.js';
 import type { WorkResult } from './worker.js';
 import { InputError } from '../errors.js';
@@ -36,7 +36,7 @@ export async function execute(plan: Plan, dir: string, opts: ExecuteOptions): Pr
     // `timeout` SIGTERM).
     const onInterrupt = (signal: NodeJS.Signals) => {
       bar?.stop();
-      process.stderr.write(`\n${signal}: stopped after ${records.length} trials; finish with: faultsweep run --resume ${relative(process.cwd(), dir) || dir}\n`);
+      process.stderr.write(`\n${signal}: stopped after ${records.length} trials; finish with: faultsweep run --resume ${shownPath(dir)}\n`);
       process.exit(signal === 'SIGINT' ? 130 : 143);
     };
     process.once('SIGINT', onInterrupt);

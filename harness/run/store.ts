@@ -3,7 +3,7 @@
 // A folder is locked for a run's lifetime, and faultsweep removes only what it created.
 import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { InputError } from '../errors.js';
 import type { Plan } from '../experiment/load.js';
@@ -14,6 +14,12 @@ export const PLAN = 'plan.json';
 export const SUMMARY = 'summary.json';
 const LOCK = 'run.lock';
 const OWNER = 'owner';
+
+/** A path as a user would type it here: relative below the current folder, else absolute. */
+export function shownPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r === '' ? '.' : r.startsWith('..') || isAbsolute(r) ? resolve(p) : r;
+}
 
 export function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;

@@ -297,6 +297,8 @@ function buildProgram(): Command {
 
 /** Runs one command line (without node and the script) and returns its exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // A failure outside any command's own path (a worker thread that cannot start) is still ours.
+  process.once('uncaughtException', internalError).once('unhandledRejection', internalError);
   try {
     await loadCommands();
     await buildProgram().parseAsync(argv, { from: 'user' });
@@ -311,6 +313,13 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`faultsweep: internal error: ${(e as Error).message}`);
     if (process.env.FAULTSWEEP_DEBUG) console.error((e as Error).stack);
     return 3;
+  } finally {
+    process.removeListener('uncaughtException', internalError).removeListener('unhandledRejection', internalError);
   }
+}
+
+function internalError(e: unknown): void {
+  console.error(`faultsweep: internal error: ${(e as Error)?.message ?? String(e)}`);
+  process.exit(3);
 }
 

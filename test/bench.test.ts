@@ -2,7 +2,8 @@
 // files (cachesim-din writes a 22 MB trace) never pile up in the temporary directory.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { registerBench, runBenches } from '../harness/bench/index.js';
+import { missed, registerBench, runBenches } from '../harness/bench/index.js';
+import { faultsweep } from './helpers.js';
 
 test('a benchmark is torn down after it ran, and after it failed', async () => {
   const torn: string[] = [];
@@ -19,4 +20,13 @@ test('a benchmark is torn down after it ran, and after it failed', async () => {
   assert.deepEqual(torn, ['test-ok']);
   await assert.rejects(runBenches(['test-fails'], 10, () => {}), /broken benchmark/);
   assert.deepEqual(torn, ['test-ok', 'test-fails']);
+});
+
+test('bench --check exits 1 when a benchmark misses its target, 0 when all meet theirs', async () => {
+  registerBench('test-slow', () => ({ name: 'test-slow', unit: 'ops', opsPerCall: 1, iterations: 2, warmups: 0, target: 1e15, fn: () => {} }));
+  registerBench('test-fast', () => ({ name: 'test-fast', unit: 'ops', opsPerCall: 1, iterations: 2, warmups: 0, target: 1, fn: () => {} }));
+  assert.deepEqual(missed(await runBenches(['test-slow', 'test-fast'], 10, () => {})), ['test-slow']);
+  const met = await faultsweep(['bench', 'startup-version', '--time', '10', '--check']);
+  assert.equal(met.exitCode, 0, String(met.stderr));
+  assert.match(String(met.stdout), /startup-version .* <= 500 ms met/);
 });

@@ -141,7 +141,8 @@ function lineCol(lines: LineCounter, node: Node): [number, number] {
 function plainKey(key: unknown): boolean {
   if (key === null) return true;
   if (!isScalar(key)) return false;
-  return key.value === null || ['string', 'number', 'boolean'].includes(typeof key.value);
+  // A merge key (<<) is held as a symbol.
+  return key.value === null || ['string', 'number', 'boolean', 'symbol'].includes(typeof key.value);
 }
 
 /** One YAML value typed on the command line (--set KEY=VALUE), held to the file's rules. */

@@ -24,12 +24,14 @@ async function bounded(args: string[]) {
   return { ...r, ms: Date.now() - t0 };
 }
 
-test('a 50 MB experiment and /dev/zero are refused at once, in bounded memory', async () => {
+test('a 50 MB experiment, /dev/zero, 1e9 seeds, a 1e7 range, four axes of 100, an alias bomb: refused at once, in bounded memory', async () => {
   const big = join(tempDir('big'), 'big.yaml');
   writeFileSync(big, `name: big\n# ${'x'.repeat(50 * 2 ** 20)}\n`);
-  for (const file of [big, '/dev/zero']) {
+  const fixture = (f: string) => join(root, 'test', 'fixtures', 'bad', f);
+  const files = [big, '/dev/zero', ...['38-too-many-seeds.yaml', '39-sweep-range-too-long.yaml', '40-sweep-crosses-too-far.yaml', '41-alias-bomb.yaml'].map(fixture)];
+  for (const file of files) {
     const r = await bounded(['validate', file]);
-    console.log(`validate ${file === big ? '50 MB file' : file}: exit ${r.exitCode} in ${r.ms} ms`);
+    console.log(`validate ${file === big ? '50 MB file' : file.replace(/.*\//, '')}: exit ${r.exitCode} in ${r.ms} ms under a 256 MB heap`);
     assert.equal(r.exitCode, 2, String(r.stderr));
     assert.ok(r.ms < 10_000, `${r.ms} ms`);
     assert.equal(String(r.stderr).trim().split('\n').length, 1);

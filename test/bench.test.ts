@@ -26,7 +26,11 @@ test('bench --check exits 1 when a benchmark misses its target, 0 when all meet 
   registerBench('test-slow', () => ({ name: 'test-slow', unit: 'ops', opsPerCall: 1, iterations: 2, warmups: 0, target: 1e15, fn: () => {} }));
   registerBench('test-fast', () => ({ name: 'test-fast', unit: 'ops', opsPerCall: 1, iterations: 2, warmups: 0, target: 1, fn: () => {} }));
   assert.deepEqual(missed(await runBenches(['test-slow', 'test-fast'], 10, () => {})), ['test-slow']);
-  const met = await faultsweep(['bench', 'startup-version', '--time', '10', '--check']);
-  assert.equal(met.exitCode, 0, String(met.stderr));
-  assert.match(String(met.stdout), /startup-version .* <= 500 ms met/);
+  // Whether start-up meets its target depends on the machine's load; that the exit code follows the
+  // verdict does not.
+  const r = await faultsweep(['bench', 'startup-version', '--time', '10', '--check']);
+  const verdict = /startup-version .* <= 500 ms (met|MISSED)/.exec(String(r.stdout));
+  assert.ok(verdict, String(r.stdout));
+  assert.equal(r.exitCode, verdict[1] === 'met' ? 0 : 1, String(r.stderr));
+  if (r.exitCode === 1) assert.match(String(r.stderr), /1 of 1 benchmarks missed their targets: startup-version/);
 });

@@ -63,20 +63,10 @@ export function loadExperiment(file: string, opts: LoadOptions = {}): Plan {
   const parsed = experimentSchema.safeParse(raw, { error: unknownKeyHint });
   if (!parsed.success) throw src.issue(parsed.error, [], raw);
   const exp = parsed.data;
-  for (const set of opts.sets ?? []) {
-    const key = set.slice(0, set.indexOf('='));
-    const axis = Object.keys(exp.sweep ?? {}).find((a) => a.includes('.') && (a === key || a.startsWith(`${key}.`) || key.startsWith(`${a}.`)));
-    if (axis) throw new InputError(`--set ${set}: the sweep axis ${axis} sets ${axis} in every cell, so this would change nothing; change the axis: --set 'sweep.${axis}=[...]'`);
-  }
+  for (const set of opts.sets ?? []) checkSetNotSwept(exp, set);
   const max = { cells: opts.maxCells ?? DEFAULT_MAX.cells, trials: opts.maxTrials ?? DEFAULT_MAX.trials };
   const combos = expand(src, exp, opts.where, max.cells);
-  const seedCount = opts.seeds ?? (typeof exp.seeds === 'number' ? exp.seeds : exp.seeds.length);
-  if (combos.length * seedCount > max.trials) {
-    const at = opts.seeds !== undefined ? '--seeds: ' : '';
-    const msg = `${at}${combos.length} cells x ${seedCount} seeds = ${combos.length * seedCount} trials; the limit is ${max.trials} (raise it with --max-trials)`;
-    throw at ? new InputError(msg) : src.error(['seeds'], msg);
-  }
-  const seeds = opts.seeds !== undefined ? range(opts.seeds) : typeof exp.seeds === 'number' ? range(exp.seeds) : uniqueSeeds(src, exp.seeds);
+  const seeds = seedList(src, exp, opts.seeds, combos.length, max.trials);
   const profiles: ProfileCache = { files: new Map(), parsed: new Map() };
   const cells = combos.map((params, i) => {
     if (i % 100 === 99) opts.progress?.(i + 1, combos.length);
@@ -107,19 +97,28 @@ export function loadExperiment(file: string, opts: LoadOptions = {}): Plan {
   };
 }
 
-function range(n: number): number[] {
-  if (!Number.isInteger(n) || n <= 0) throw new InputError(`--seeds: expected a positive whole number, got ${n}`);
-  return Array.from({ length: n }, (_, i) => i + 1);
+/** A --set of a key that a sweep axis sets would be overwritten in every cell without a word. */
+function checkSetNotSwept(exp: ExperimentInput, set: string): void {
+  const key = set.slice(0, set.indexOf('='));
+  const axis = Object.keys(exp.sweep ?? {}).find((a) => a.includes('.') && (a === key || a.startsWith(`${key}.`) || key.startsWith(`${a}.`)));
+  if (axis) throw new InputError(`--set ${set}: the sweep axis ${axis} sets ${axis} in every cell, so this would change nothing; change the axis: --set 'sweep.${axis}=[...]'`);
 }
 
-/** A seed listed twice would be one trial counted as two. */
-function uniqueSeeds(src: YamlSource, seeds: number[]): number[] {
+/** The seeds to run, counted against the trial limit before any list of them is made. */
+function seedList(src: YamlSource, exp: ExperimentInput, flag: number | undefined, cells: number, maxTrials: number): number[] {
+  const count = flag ?? (typeof exp.seeds === 'number' ? exp.seeds : exp.seeds.length);
+  if (cells * count > maxTrials) {
+    const msg = `${cells} cells x ${count} seeds = ${cells * count} trials; the limit is ${maxTrials} (raise it with --max-trials)`;
+    throw flag !== undefined ? new InputError(`--seeds: ${msg}`) : src.error(['seeds'], msg);
+  }
+  if (flag !== undefined || typeof exp.seeds === 'number') return Array.from({ length: count }, (_, i) => i + 1);
+  // A seed listed twice would be one trial counted as two.
   const first = new Map<number, number>();
-  seeds.forEach((s, i) => {
+  exp.seeds.forEach((s, i) => {
     if (first.has(s)) throw src.error(['seeds', i], `seed ${s} is already listed (item ${first.get(s)}); a seed repeated is the same trial counted twice`);
     first.set(s, i);
   });
-  return seeds;
+  return exp.seeds;
 }
 
 function applySet(src: YamlSource, raw: Record<string, unknown>, assignment: string): void {

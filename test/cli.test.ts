@@ -84,3 +84,15 @@ test("a trial's peak memory is its own, not its parent's", async () => {
   assert.ok(process.memoryUsage().rss > 600 * 2 ** 20 && ballast[0] === 1);
   assert.ok(maxRssBytes < 300 * 2 ** 20, `child reports ${maxRssBytes} bytes`);
 });
+
+test('a comparison where trials failed prints no NaN: ratios over the pairs where both completed, "-" where none did', async () => {
+  const r = await faultsweep(['run', 'experiments/quickstart.yaml', '--set', 'sweep={kernel.fit.polling: [per-send, nowait], drop: [0.0001, 0.003]}', '--seeds', '6', '--out', join(tempDir('nan'), 'run')]);
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  const out = String(r.stdout);
+  assert.doesNotMatch(out, /NaN|Infinity/);
+  const row = (drop: string) => out.split('\n').find((l) => l.startsWith(`${drop} `) && l.includes('nowait') && / \/ /.test(l))!;
+  // 0.003: every trial failed on both sides, so there is no throughput to compare
+  assert.match(row('0.003'), /^0\.003\s+nowait\s+6\s+0\s+-\s+-\s+100% \/ 100%/);
+  // 0.0001: one pair completed on both sides; its ratio is shown, with too few pairs for a p-value
+  assert.match(row('0.0001'), /^0\.0001\s+nowait\s+6\s+1\s+1\.128 \[1\.128, 1\.128\], p -/);
+});

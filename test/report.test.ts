@@ -1,7 +1,7 @@
 // Statistics and units: the numbers every report rests on.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { wilson, summarize } from '../harness/report/stats.js';
+import { clopperPearson, fisherExact, mannWhitneyU, ruleOfThree, wilcoxonSignedRank, wilson, summarize, bootstrapRatio, classRate } from '../harness/report/stats.js';
 import { parseQuantity } from '../harness/experiment/units.js';
 
 test('Wilson interval matches published values', () => {
@@ -32,7 +32,7 @@ test('quantities parse to base units and reject the wrong dimension', () => {
 });
 
 test('McNemar exact p-values', async () => {
-  const { mcnemarExact } = await import('../harness/report/compare.js');
+  const { mcnemarExact } = await import('../harness/report/stats.js');
   assert.equal(mcnemarExact(0, 0), 1);
   assert.equal(mcnemarExact(0, 6), 0.03125);
   assert.ok(Math.abs(mcnemarExact(2, 8) - 0.109375) < 1e-12);
@@ -62,4 +62,71 @@ test('a gate that examined nothing fails: no cell matched, no trial ran, no tria
   assert.match(by(1)[1].bound, /no trial reported accessesPerSec/);
   assert.deepEqual(by(2).map((r) => [r.cell, r.pass]), [['-', false]]);
   assert.match(by(2)[0].bound, /matched no cell/);
+});
+
+// Reference values from scipy 1.10.1 (Debian's python3-scipy), printed by
+//   /usr/bin/python3 -c "from scipy import stats; r = stats.binomtest(k, n);
+//     print(r.proportion_ci(method='exact'), r.proportion_ci(method='wilson'))"
+// and, for the tests, stats.fisher_exact([[k1, n1-k1], [k2, n2-k2]]).pvalue,
+// stats.wilcoxon(x, y) (exact; with tied differences method='approx', correction=True) and
+// stats.mannwhitneyu(x, y, method='asymptotic').
+const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(b), 1e-12) + 1e-15, `${what}: ${a} against scipy's ${b}`);
+
+test('Clopper-Pearson and Wilson intervals match scipy', () => {
+  const ref: [number, number, number, number, number, number][] = [
+    [0, 10, 0.0, 0.30849710781876294, 0.0, 0.27753279986288926],
+    [3, 10, 0.06673951117773447, 0.652452850060008, 0.10779126740630102, 0.6032218525388546],
+    [10, 10, 0.6915028921812371, 1.0, 0.7224672001371109, 1.0],
+    [1, 1000, 2.5317487491674634e-5, 0.0055589242798499, 0.00017654637062607809, 0.0056425585979579355],
+    [50, 100, 0.3983211295033011, 0.6016788704966989, 0.4038315303659956, 0.5961684696340044],
+    [0, 3838, 0.0, 0.0009606845349580104, 0.0, 0.0009999004024162188],
+  ];
+  for (const [k, n, cpLow, cpHigh, wLow, wHigh] of ref) {
+    const cp = clopperPearson(k, n), w = wilson(k, n);
+    close(cp.low, cpLow, `CP low ${k}/${n}`);
+    close(cp.high, cpHigh, `CP high ${k}/${n}`);
+    close(w.low, wLow, `Wilson low ${k}/${n}`);
+    close(w.high, wHigh, `Wilson high ${k}/${n}`);
+  }
+  // 3,838 clean seeds are the fewest whose Wilson bound is under 1e-3
+  assert.ok(wilson(0, 3838).high < 1e-3 && wilson(0, 3837).high >= 1e-3);
+  assert.equal(ruleOfThree(300), 0.01);
+  assert.deepEqual(classRate(0, 300), { count: 0, ...wilson(0, 300), ruleOfThree: 0.01 });
+  assert.equal(classRate(2, 300).ruleOfThree, undefined);
+});
+
+test("Fisher's exact test matches scipy", () => {
+  const ref: [number, number, number, number, number][] = [
+    [0, 8, 3, 8, 0.2], [0, 8, 7, 8, 0.0013986013986013986], [33, 200, 0, 200, 5.524076354399971e-11],
+    [5, 100, 5, 100, 1.0], [1, 3838, 10, 3838, 0.011662830325636957], [2, 10, 0, 12, 0.19480519480519481],
+  ];
+  for (const [k1, n1, k2, n2, p] of ref) close(fisherExact(k1, n1, k2, n2), p, `Fisher ${k1}/${n1} vs ${k2}/${n2}`);
+});
+
+test('Wilcoxon signed-rank and Mann-Whitney U match scipy', () => {
+  const x = [1.83, 0.5, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.3], y = [0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29];
+  const a = [20.1, 21.3, 19.8, 22.4, 20.9, 21.7, 20.2, 22.9, 21.1, 20.6, 21.9, 22.2], b = [20.5, 21.0, 20.3, 22.0, 21.4, 21.2, 20.0, 23.3, 21.5, 20.1, 22.6, 21.8];
+  const w1 = wilcoxonSignedRank(x, y)!, w2 = wilcoxonSignedRank(a, b)!;
+  assert.equal(w1.statistic, 5);
+  close(w1.pValue, 0.0390625, 'Wilcoxon exact');
+  assert.equal(w2.statistic, 31);
+  close(w2.pValue, 0.5532299666570705, 'Wilcoxon with ties, normal approximation');
+  assert.equal(wilcoxonSignedRank([1, 2], [1, 2]), undefined);
+  const u1 = mannWhitneyU([1, 2, 2, 3, 4, 5, 5, 5, 9], [3, 4, 5, 6, 6, 7, 8, 8, 10, 11]);
+  assert.equal(u1.statistic, 17.5);
+  close(u1.pValue, 0.02647386632155614, 'Mann-Whitney with ties');
+  const u2 = mannWhitneyU([0.8, 1.1, 1.3, 0.9, 1.7], [1.2, 1.9, 2.2, 1.6, 2.0, 2.5]);
+  assert.equal(u2.statistic, 3);
+  close(u2.pValue, 0.03576376659097789, 'Mann-Whitney');
+});
+
+test('a bootstrap ratio is deterministic, brackets the ratio of means, and is absent rather than NaN', () => {
+  const base = [10, 11, 9, 10, 12, 10], cand = [20, 21, 19, 22, 20, 23];
+  const r = bootstrapRatio(base, cand, true)!;
+  assert.deepEqual(bootstrapRatio(base, cand, true), r);
+  assert.ok(r.low <= r.ratio && r.ratio <= r.high && Math.abs(r.ratio - 125 / 62) < 1e-12, JSON.stringify(r));
+  const u = bootstrapRatio(base, [20, 21, 19], false)!;
+  assert.ok(u.low <= u.ratio && u.ratio <= u.high, JSON.stringify(u));
+  assert.equal(bootstrapRatio([], [], true), undefined);
+  assert.equal(bootstrapRatio([0, 0], [1, 1], true), undefined);
 });

@@ -1,19 +1,18 @@
 // Paired A/B comparison on the same seeds: every cell whose compare-axis value is not the
-// baseline is set beside the baseline cell with the same other parameters. Throughput-like
-// metrics get the ratio of means with a paired bootstrap interval; failures get McNemar's
-// exact test on the discordant seeds (failed in one configuration, not in the other).
+// baseline is set beside the baseline cell with the same other parameters. A metric is compared
+// over the pairs in which both trials completed: the ratio of means with a paired bootstrap
+// interval and Wilcoxon's signed-rank test. Failures get McNemar's exact test on the discordant
+// seeds (failed in one configuration, not in the other).
 import type { Cell, Params } from '../experiment/load.js';
 import type { Compare } from '../experiment/schema.js';
-import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf';
-import { Rng } from '../sim/rng.js';
+import { bootstrapRatio, mcnemarExact, wilcoxonSignedRank, wilson, type Interval, type Ratio } from './stats.js';
 import type { TrialRecord } from '../run/trial.js';
 
-export interface MetricRatio {
-  baseline: number;
-  candidate: number;
-  ratio: number;
-  low: number;
-  high: number;
+export interface MetricComparison extends Ratio {
+  /** Pairs in which both trials completed (outcome ok): a failed trial's throughput is none. */
+  pairs: number;
+  /** Wilcoxon signed-rank p over those pairs; undefined when every pair is equal. */
+  pValue?: number;
 }
 
 export interface Comparison {
@@ -22,11 +21,11 @@ export interface Comparison {
   candidate: unknown;
   params: Params;
   pairs: number;
-  metrics: Record<string, MetricRatio>;
-  failures: { baselineOnly: number; candidateOnly: number; pValue: number };
+  /** Pairs in which both trials completed: the ones metrics are compared over. */
+  completed: number;
+  metrics: Record<string, MetricComparison>;
+  failures: { baselineOnly: number; candidateOnly: number; pValue: number; baselineRate: Interval; candidateRate: Interval };
 }
-
-const RESAMPLES = 2000;
 
 export function comparePaired(cmp: Compare, cells: Cell[], records: TrialRecord[], metrics: string[]): Comparison[] {
   const bySeed = new Map<string, Map<number, TrialRecord>>();
@@ -48,10 +47,14 @@ export function comparePaired(cmp: Compare, cells: Cell[], records: TrialRecord[
     const fail = (r: TrialRecord) => r.outcome !== 'ok';
     const baselineOnly = pairs.filter(([x, y]) => fail(x) && !fail(y)).length;
     const candidateOnly = pairs.filter(([x, y]) => !fail(x) && fail(y)).length;
-    const ratios: Record<string, MetricRatio> = {};
+    const completed = pairs.filter(([x, y]) => !fail(x) && !fail(y));
+    const compared: Record<string, MetricComparison> = {};
     for (const m of metrics) {
-      const xs = pairs.filter(([x, y]) => x.metrics[m] !== undefined && y.metrics[m] !== undefined);
-      if (xs.length) ratios[m] = ratioOfMeans(xs.map(([x]) => x.metrics[m]), xs.map(([, y]) => y.metrics[m]));
+      const xs = completed.filter(([x, y]) => x.metrics[m] !== undefined && y.metrics[m] !== undefined);
+      const ratio = bootstrapRatio(xs.map(([x]) => x.metrics[m]), xs.map(([, y]) => y.metrics[m]), true);
+      if (!ratio) continue;
+      const test = wilcoxonSignedRank(xs.map(([x]) => x.metrics[m]), xs.map(([, y]) => y.metrics[m]));
+      compared[m] = { ...ratio, pairs: xs.length, ...(test ? { pValue: test.pValue } : {}) };
     }
     out.push({
       axis: cmp.axis,
@@ -59,38 +62,16 @@ export function comparePaired(cmp: Compare, cells: Cell[], records: TrialRecord[
       candidate: cand.params[cmp.axis],
       params: Object.fromEntries(Object.entries(cand.params).filter(([k]) => k !== cmp.axis)),
       pairs: pairs.length,
-      metrics: ratios,
-      failures: { baselineOnly, candidateOnly, pValue: mcnemarExact(baselineOnly, candidateOnly) },
+      completed: completed.length,
+      metrics: compared,
+      failures: {
+        baselineOnly,
+        candidateOnly,
+        pValue: mcnemarExact(baselineOnly, candidateOnly),
+        baselineRate: wilson(pairs.filter(([x]) => fail(x)).length, pairs.length),
+        candidateRate: wilson(pairs.filter(([, y]) => fail(y)).length, pairs.length),
+      },
     });
   }
   return out;
-}
-
-function ratioOfMeans(base: number[], cand: number[]): MetricRatio {
-  const mean = (xs: number[]) => xs.reduce((a, v) => a + v, 0) / xs.length;
-  const mb = mean(base), mc = mean(cand);
-  const rng = new Rng(0, 'compare/bootstrap');
-  const n = base.length;
-  const boot: number[] = [];
-  for (let i = 0; i < RESAMPLES; i++) {
-    let sb = 0, sc = 0;
-    for (let j = 0; j < n; j++) {
-      const k = rng.int(n);
-      sb += base[k];
-      sc += cand[k];
-    }
-    if (sb !== 0) boot.push(sc / sb);
-  }
-  boot.sort((a, b) => a - b);
-  const at = (q: number) => (boot.length ? boot[Math.min(boot.length - 1, Math.floor(q * boot.length))] : NaN);
-  return { baseline: mb, candidate: mc, ratio: mb === 0 ? NaN : mc / mb, low: at(0.025), high: at(0.975) };
-}
-
-/** Two-sided exact McNemar test: the discordant pairs split as a fair coin would split them,
- *  P = 2 P(X <= min(b, c)) for X ~ Binomial(b + c, 1/2). The binomial CDF is stdlib's (through
- *  the regularized incomplete beta), which holds for any n; 2^-n summed by hand underflowed to
- *  p = 0 beyond 1,074 pairs. */
-export function mcnemarExact(b: number, c: number): number {
-  const n = b + c;
-  return n === 0 ? 1 : Math.min(1, 2 * binomialCdf(Math.min(b, c), n, 0.5));
 }

@@ -1,6 +1,16 @@
-// The statistics a seeded sweep needs: Wilson intervals for failure rates (binomial proportions)
-// and location/spread summaries for metrics.
+// The statistics a seeded sweep needs. Failure rates are binomial proportions: Wilson score
+// intervals (and Clopper-Pearson on request, and the rule of three when nothing failed). Two
+// configurations are compared with exact or rank tests: McNemar for failures on the same seeds,
+// Fisher for failure rates on different ones, Wilcoxon signed-rank for a metric on the same
+// seeds, Mann-Whitney U when the seeds differ, and bootstrap intervals of the ratio of means.
+// The distributions come from stdlib; every function is checked against scipy in the tests.
+import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
+import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf';
+import hypergeometricPmf from '@stdlib/stats-base-dists-hypergeometric-pmf';
+import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
+import wilcoxon from '@stdlib/stats-wilcoxon';
 import { mathjs } from '../mathjs.js';
+import { Rng } from '../sim/rng.js';
 
 export interface Interval {
   rate: number;
@@ -16,6 +26,126 @@ export function wilson(k: number, n: number, z = 1.959963984540054): Interval {
   const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
   const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
   return { rate: p, low: k === 0 ? 0 : Math.max(0, centre - half), high: k === n ? 1 : Math.min(1, centre + half) };
+}
+
+/** 95% Clopper-Pearson ("exact") interval: never narrower than the coverage it promises. */
+export function clopperPearson(k: number, n: number, alpha = 0.05): Interval {
+  if (n === 0) return { rate: 0, low: 0, high: 1 };
+  return { rate: k / n, low: k === 0 ? 0 : betaQuantile(alpha / 2, k, n - k + 1), high: k === n ? 1 : betaQuantile(1 - alpha / 2, k + 1, n - k) };
+}
+
+/** The 95% upper bound on a rate when none of n trials failed: 3/n. */
+export function ruleOfThree(n: number): number {
+  return n === 0 ? 1 : Math.min(1, 3 / n);
+}
+
+export interface ClassRate extends Interval {
+  count: number;
+  /** Only when count is 0: the rule-of-three upper bound. */
+  ruleOfThree?: number;
+}
+
+/** Count, rate and Wilson interval of one outcome class among n trials. */
+export function classRate(count: number, n: number): ClassRate {
+  return { count, ...wilson(count, n), ...(count === 0 ? { ruleOfThree: ruleOfThree(n) } : {}) };
+}
+
+/** Two-sided exact McNemar test: the discordant pairs split as a fair coin would split them,
+ *  P = 2 P(X <= min(b, c)) for X ~ Binomial(b + c, 1/2); the binomial CDF holds for any n (2^-n
+ *  summed by hand underflowed to p = 0 beyond 1,074 pairs). */
+export function mcnemarExact(b: number, c: number): number {
+  const n = b + c;
+  return n === 0 ? 1 : Math.min(1, 2 * binomialCdf(Math.min(b, c), n, 0.5));
+}
+
+/** Two-sided Fisher exact test of k1 failures in n1 trials against k2 in n2: the tables with the
+ *  same margins no likelier than the one observed (scipy's rule, with its 1e-7 relative slack). */
+export function fisherExact(k1: number, n1: number, k2: number, n2: number): number {
+  const N = n1 + n2, K = k1 + k2;
+  if (n1 === 0 || n2 === 0 || K === 0 || K === N) return 1;
+  const observed = hypergeometricPmf(k1, N, K, n1);
+  let p = 0;
+  for (let x = Math.max(0, n1 - (N - K)); x <= Math.min(n1, K); x++) {
+    const q = hypergeometricPmf(x, N, K, n1);
+    if (q <= observed * (1 + 1e-7)) p += q;
+  }
+  return Math.min(1, p);
+}
+
+export interface TestResult {
+  statistic: number;
+  pValue: number;
+}
+
+/** Wilcoxon signed-rank test of paired samples: zero differences dropped (scipy's 'wilcox'), the
+ *  exact distribution below 50 pairs without ties, else the normal approximation with continuity
+ *  correction; the statistic is the smaller rank sum, as scipy reports it. Undefined with fewer
+ *  than two non-zero differences: too little to rank. */
+export function wilcoxonSignedRank(x: number[], y: number[]): TestResult | undefined {
+  const kept = x.map((v, i) => [v, y[i]]).filter(([v, w]) => v !== w);
+  const n = kept.length;
+  if (n < 2) return undefined;
+  const r = wilcoxon(kept.map(([v]) => v), kept.map(([, w]) => w));
+  return { statistic: Math.min(r.statistic, (n * (n + 1)) / 2 - r.statistic), pValue: r.pValue };
+}
+
+/** Two-sided Mann-Whitney U test, normal approximation with tie and continuity corrections (as
+ *  scipy.stats.mannwhitneyu(method='asymptotic')); U is that of the first sample. */
+export function mannWhitneyU(x: number[], y: number[]): TestResult {
+  const n1 = x.length, n2 = y.length, n = n1 + n2;
+  const all = [...x.map((v) => ({ v, first: true })), ...y.map((v) => ({ v, first: false }))].sort((a, b) => a.v - b.v);
+  let r1 = 0;
+  let ties = 0;
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j < n && all[j].v === all[i].v) j++;
+    const rank = (i + 1 + j) / 2, t = j - i;
+    ties += t * t * t - t;
+    for (let k = i; k < j; k++) if (all[k].first) r1 += rank;
+    i = j;
+  }
+  const u1 = r1 - (n1 * (n1 + 1)) / 2;
+  const mu = (n1 * n2) / 2;
+  const sigma = Math.sqrt(((n1 * n2) / 12) * (n + 1 - ties / (n * (n - 1))));
+  if (sigma === 0) return { statistic: u1, pValue: 1 };
+  const z = (Math.max(u1, n1 * n2 - u1) - mu - 0.5) / sigma;
+  return { statistic: u1, pValue: Math.min(1, 2 * (1 - normalCdf(z, 0, 1))) };
+}
+
+export interface Ratio {
+  baseline: number;
+  candidate: number;
+  ratio: number;
+  low: number;
+  high: number;
+}
+
+const RESAMPLES = 2000;
+
+/** The ratio of means candidate/baseline with a 95% percentile bootstrap interval: resampling
+ *  pairs together when the samples are paired (same seeds), each sample alone when not. A
+ *  deterministic stream, so the same records give the same interval. Undefined when a side is
+ *  empty or the baseline mean is 0: there is no ratio to show. */
+export function bootstrapRatio(base: number[], cand: number[], paired: boolean): Ratio | undefined {
+  if (base.length === 0 || cand.length === 0) return undefined;
+  const mean = (xs: number[]) => xs.reduce((a, v) => a + v, 0) / xs.length;
+  const mb = mean(base), mc = mean(cand);
+  if (mb === 0) return undefined;
+  const rng = new Rng(0, 'compare/bootstrap');
+  const boot: number[] = [];
+  for (let i = 0; i < RESAMPLES; i++) {
+    let sb = 0, sc = 0;
+    for (let j = 0; j < base.length; j++) {
+      const k = rng.int(base.length);
+      sb += base[k];
+      if (paired) sc += cand[k];
+    }
+    if (!paired) for (let j = 0; j < cand.length; j++) sc += cand[rng.int(cand.length)];
+    if (sb !== 0) boot.push(sc / cand.length / (sb / base.length));
+  }
+  boot.sort((a, b) => a - b);
+  const at = (q: number) => boot[Math.min(boot.length - 1, Math.floor(q * boot.length))];
+  return { baseline: mb, candidate: mc, ratio: mc / mb, low: at(0.025), high: at(0.975) };
 }
 
 export interface MetricSummary {

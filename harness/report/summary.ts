@@ -5,7 +5,7 @@ import type { Cell, Params, Plan } from '../experiment/load.js';
 import type { Outcome } from '../sim/simulation.js';
 import type { TrialRecord } from '../run/trial.js';
 import { comparePaired, type Comparison } from './compare.js';
-import { summarize, wilson, type Interval, type MetricSummary } from './stats.js';
+import { classRate, summarize, wilson, type ClassRate, type Interval, type MetricSummary } from './stats.js';
 
 export interface CellSummary {
   id: string;
@@ -13,6 +13,8 @@ export interface CellSummary {
   trials: number;
   outcomes: Record<Outcome, number>;
   failureRate: Interval;
+  /** Per outcome class, and any failure: count, rate, 95% Wilson interval (rule of three at 0). */
+  classes: Record<'error' | 'hang' | 'crash' | 'failure', ClassRate>;
   metrics: Record<string, MetricSummary>;
   failures: { signature: string; class: string; outcome: Outcome; count: number; replay: string }[];
 }
@@ -53,6 +55,12 @@ export function summarizeRun(plan: Plan, records: TrialRecord[]): Summary {
       trials: rs.length,
       outcomes,
       failureRate: wilson(rs.length - outcomes.ok, rs.length),
+      classes: {
+        error: classRate(outcomes.error, rs.length),
+        hang: classRate(outcomes.hang, rs.length),
+        crash: classRate(outcomes.crash, rs.length),
+        failure: classRate(rs.length - outcomes.ok, rs.length),
+      },
       metrics,
       failures: [...groups.values()].sort((a, b) => b.count - a.count || a.signature.localeCompare(b.signature)),
     };

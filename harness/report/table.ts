@@ -49,14 +49,19 @@ export function comparisonTable(summary: Summary): string {
   if (cs.length === 0) return '';
   const metrics = [...new Set(cs.flatMap((c) => Object.keys(c.metrics)))];
   const axes = [...new Set(cs.flatMap((c) => Object.keys(c.params)))];
-  const header = [...axes, `${cs[0].axis} vs ${String(cs[0].baseline)}`, 'pairs', ...metrics.map((m) => `${m} ratio [95% CI]`), 'fails only in base / only in candidate', 'McNemar p'];
+  const header = [...axes, `${cs[0].axis} vs ${String(cs[0].baseline)}`, 'pairs', 'both ok', ...metrics.map((m) => `${m} ratio [95% CI], Wilcoxon p`), 'fail rate base / candidate', 'fails only in base / only in candidate', 'McNemar p'];
   const rows = cs.map((c) => [
     ...axes.map((a) => String(c.params[a] ?? '')),
     String(c.candidate),
     String(c.pairs),
-    ...metrics.map((m) => (c.metrics[m] ? `${fmt(c.metrics[m].ratio)} [${fmt(c.metrics[m].low)}, ${fmt(c.metrics[m].high)}]` : '-')),
+    String(c.completed),
+    ...metrics.map((m) => {
+      const r = c.metrics[m];
+      return r ? `${fmt(r.ratio)} [${fmt(r.low)}, ${fmt(r.high)}], p ${r.pValue === undefined ? '-' : fmt(r.pValue)}` : '-';
+    }),
+    `${pct(c.failures.baselineRate.rate)} / ${pct(c.failures.candidateRate.rate)}`,
     `${c.failures.baselineOnly} / ${c.failures.candidateOnly}`,
     fmt(c.failures.pValue),
   ]);
-  return renderTable([header, ...rows]);
+  return `${renderTable([header, ...rows])}\nratios: over the pairs in which both trials completed (a failed trial has no throughput); p: two-sided, '-' with fewer than two unequal pairs`;
 }

@@ -10,6 +10,11 @@ import { jsonSchema } from './experiment/schema.js';
 import { commands, faults, loadCommands, loadPlugins, systems, workloads } from './registry.js';
 import type { BenchResult } from './bench/index.js';
 import { evaluateGates } from './report/gates.js';
+import { compareRuns, comparedParams, regressions, type Side } from './report/compare-runs.js';
+import { verdictMarkdown, verdictText } from './report/verdicts.js';
+import { unitOf } from './report/summary.js';
+import { canonicalJson } from './canonical-json.js';
+import { parseFlagValue } from './experiment/source.js';
 import { comparisonTable, fmt, renderTable, summaryTable } from './report/table.js';
 import type { Summary } from './report/summary.js';
 import { PLAN, readJson, readTrials, RunFolder, shownPath } from './run/store.js';
@@ -118,6 +123,33 @@ function report(plan: Plan, summary: Summary, json: boolean, dir: string): void 
   if (failed.length) throw new GateFailure(`${failed.length} of ${gates.length} gate checks failed`);
 }
 
+/** The two sides of a comparison: two folders, or one folder split by --a and --b filters. */
+function compareSides(a: string, b: string | undefined, fa: string[], fb: string[]): [Side, Side] {
+  const read = (dir: string) => ({ plan: readJson<Plan>(join(dir, PLAN)), records: readTrials(dir).records });
+  if (b !== undefined) {
+    if (fa.length || fb.length) throw new InputError('compare: give two folders, or one folder with --a and --b filters, not both');
+    const [x, y] = [read(a), read(b)];
+    return [
+      { label: shownPath(a), cells: x.plan.cells, records: x.records },
+      { label: shownPath(b), cells: y.plan.cells, records: y.records },
+    ];
+  }
+  if (!fa.length || !fb.length) throw new InputError('compare: give a second folder, or --a and --b filters over the first');
+  const { plan, records } = read(a);
+  const side = (filters: string[], flag: string): Side => {
+    const wanted = filters.map((f) => {
+      const eq = f.indexOf('=');
+      const key = f.slice(0, eq);
+      if (eq <= 0 || !plan.cells.some((c) => key in c.params)) throw new InputError(`${flag} ${f}: expected AXIS=VALUE over the axes of ${a} (${[...new Set(plan.cells.flatMap((c) => Object.keys(c.params)))].join(', ')})`);
+      return [key, canonicalJson(parseFlagValue(f.slice(eq + 1)))] as const;
+    });
+    const cells = plan.cells.filter((c) => wanted.every(([k, v]) => canonicalJson(c.params[k]) === v));
+    if (!cells.length) throw new InputError(`${flag} ${filters.join(' ')}: no cell of ${a} matches`);
+    return { label: filters.join(' '), cells, records: records.filter((r) => cells.some((c) => c.id === r.cell)) };
+  };
+  return [side(fa, '--a'), side(fb, '--b')];
+}
+
 /** "2,000,000 met", "<= 1,500 ms, <= 512 MB (peak 340 MB) MISSED", or "-". */
 function targetText(r: BenchResult): string {
   const parts = [
@@ -189,6 +221,42 @@ function buildProgram(): Command {
         await folder.unlock();
       }
       report(plan, summary, Boolean(o.json), dir);
+    });
+
+  program
+    .command('compare')
+    .description('Set two result folders, or two filters over one, side by side: ratios, tests, failure rates.')
+    .argument('<a>', 'the baseline results folder')
+    .argument('[b]', 'the candidate results folder (or give --a and --b filters over A)')
+    .option('--a <key=value>', 'with one folder: the baseline cells (repeatable)', collect, [])
+    .option('--b <key=value>', 'with one folder: the candidate cells (repeatable)', collect, [])
+    .option('--metric <name>', 'compare this metric (repeatable; default: the headline metrics)', collect, [])
+    .option('--json', 'print the comparison as JSON')
+    .option('--markdown', 'print a Markdown table (for a CI job summary)')
+    .option('--fail-on-regression [fraction]', 'exit 1 when B is worse than A at 95% by more than this fraction (default 0.05), or fails significantly more often')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ faultsweep compare results/nowait-vs-persend/per-send results/nowait-vs-persend/nowait
+  $ faultsweep compare results/nowait-vs-persend/2026-12-02T12-00-00Z --a kernel.fit.polling=per-send --b kernel.fit.polling=nowait
+  $ faultsweep compare old new --json --fail-on-regression 0.1`,
+    )
+    .action((a: string, b: string | undefined, o: { a: string[]; b: string[]; metric: string[]; json?: boolean; markdown?: boolean; failOnRegression?: boolean | string }) => {
+      const [sa, sb] = compareSides(a, b, o.a, o.b);
+      const kinds = sa.cells.map((c) => c.workload.kind);
+      const metrics = o.metric.length ? o.metric : [...new Set(kinds.flatMap((k) => workloads.get(k)?.headline ?? []))];
+      const verdicts = compareRuns(sa, sb, metrics, (m) => unitOf(sa.cells[0], m));
+      if (verdicts.length === 0) throw new InputError(`compare: no cell of ${sa.label} has the parameters of a cell of ${sb.label} (apart from ${comparedParams(sa.cells, sb.cells).join(', ') || 'none'})`);
+      if (o.json) console.log(JSON.stringify({ a: sa.label, b: sb.label, compared: comparedParams(sa.cells, sb.cells), cells: verdicts }, null, 1));
+      else if (o.markdown) console.log(verdictMarkdown(sa.label, sb.label, verdicts));
+      else console.log(verdictText(sa.label, sb.label, verdicts));
+      if (o.failOnRegression !== undefined) {
+        const threshold = o.failOnRegression === true ? 0.05 : Number(o.failOnRegression);
+        if (!(threshold >= 0 && threshold < 1)) throw new InputError(`--fail-on-regression ${o.failOnRegression}: a fraction in [0, 1), e.g. 0.05`);
+        const found = regressions(verdicts, threshold);
+        if (found.length) throw new GateFailure(`${found.length} regressions of ${sb.label} against ${sa.label}:\n  ${found.join('\n  ')}`);
+      }
     });
 
   program

@@ -112,6 +112,8 @@ test('Wilcoxon signed-rank and Mann-Whitney U match scipy', () => {
   assert.equal(w2.statistic, 31);
   close(w2.pValue, 0.5532299666570705, 'Wilcoxon with ties, normal approximation');
   assert.equal(wilcoxonSignedRank([1, 2], [1, 2]), undefined);
+  // three pairs split two to one: p = 1 (scipy.stats.wilcoxon([1, 2, 3], [2, 3, 1]).pvalue), never above
+  assert.equal(wilcoxonSignedRank([1, 2, 3], [2, 3, 1])!.pValue, 1);
   const u1 = mannWhitneyU([1, 2, 2, 3, 4, 5, 5, 5, 9], [3, 4, 5, 6, 6, 7, 8, 8, 10, 11]);
   assert.equal(u1.statistic, 17.5);
   close(u1.pValue, 0.02647386632155614, 'Mann-Whitney with ties');

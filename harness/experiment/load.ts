@@ -72,12 +72,18 @@ export function loadExperiment(file: string, opts: LoadOptions = {}): Plan {
     if (i % 100 === 99) opts.progress?.(i + 1, combos.length);
     return resolveCell(src, raw, params, profiles);
   });
-  if (exp.compare) {
-    const { axis, baseline } = exp.compare;
+  let compare = exp.compare;
+  if (compare) {
+    const { axis, baseline } = compare;
     const values = exp.sweep?.[axis];
     if (values === undefined) throw src.error(['compare', 'axis'], `'${axis}' is not a sweep axis${hint(axis, Object.keys(exp.sweep ?? {}))}`);
-    if (!cells.some((c) => c.params[axis] === baseline)) throw src.error(['compare', 'baseline'], `no cell has ${axis} = ${JSON.stringify(baseline)}`);
-    (exp.compare.metrics ?? []).forEach((m, i) => checkMetric(src, ['compare', 'metrics', i], m, cells));
+    (compare.metrics ?? []).forEach((m, i) => checkMetric(src, ['compare', 'metrics', i], m, cells));
+    // A --where that keeps one side only (one polling mode, to compare runs later) leaves nothing
+    // to pair in this run; the file's own sweep must keep its baseline.
+    if (!cells.some((c) => c.params[axis] === baseline)) {
+      if (!opts.where) throw src.error(['compare', 'baseline'], `no cell has ${axis} = ${JSON.stringify(baseline)}`);
+      compare = undefined;
+    }
   }
   // A plain axis zipped with another labels its rows (the name of a script); alone and unused it
   // would run the same configuration once per value.
@@ -93,7 +99,7 @@ export function loadExperiment(file: string, opts: LoadOptions = {}): Plan {
     cells,
     seeds,
     gates: exp.gates ?? [],
-    compare: exp.compare,
+    compare,
   };
 }
 

@@ -86,7 +86,8 @@ export function wilcoxonSignedRank(x: number[], y: number[]): TestResult | undef
   const n = kept.length;
   if (n < 2) return undefined;
   const r = wilcoxon(kept.map(([v]) => v), kept.map(([, w]) => w));
-  return { statistic: Math.min(r.statistic, (n * (n + 1)) / 2 - r.statistic), pValue: r.pValue };
+  // stdlib doubles the one-sided exact p without a cap: 1.25 for 3 pairs split 2 to 1.
+  return { statistic: Math.min(r.statistic, (n * (n + 1)) / 2 - r.statistic), pValue: Math.min(1, r.pValue) };
 }
 
 /** Two-sided Mann-Whitney U test, normal approximation with tie and continuity corrections (as

@@ -12,13 +12,13 @@ import type { BenchResult } from './bench/index.js';
 import { evaluateGates } from './report/gates.js';
 import { compareRuns, comparedParams, regressions, type Side } from './report/compare-runs.js';
 import { verdictMarkdown, verdictText } from './report/verdicts.js';
-import { unitOf } from './report/summary.js';
 import { canonicalJson } from './canonical-json.js';
 import { parseFlagValue } from './experiment/source.js';
 import { comparisonTable, fmt, renderTable, summaryTable } from './report/table.js';
-import type { Summary } from './report/summary.js';
+import { summarizeRun, unitOf, type Summary } from './report/summary.js';
+import { REPORTS, writeReports } from './report/files.js';
 import { PLAN, readJson, readTrials, RunFolder, shownPath } from './run/store.js';
-import { runTrial } from './run/trial.js';
+import { runTrial, type TrialRecord } from './run/trial.js';
 import { estimateSeconds } from './run/estimate.js';
 
 const positiveInt = (what: string) => (v: string) => {
@@ -96,8 +96,10 @@ function dryRun(plan: Plan, o: { jobs: number; json?: boolean }, resumeDir?: str
   console.log(`estimated run time: ${est.text}`);
 }
 
-function report(plan: Plan, summary: Summary, json: boolean, dir: string): void {
+/** Writes the report files, prints the summary, and fails the command if a gate failed. */
+function report(plan: Plan, summary: Summary, records: TrialRecord[], json: boolean, dir: string): void {
   const gates = evaluateGates(plan, summary);
+  writeReports(dir, plan, summary, records, gates);
   if (json) console.log(JSON.stringify({ results: dir, ...summary, gates }, null, 1));
   else {
     console.log(summaryTable(plan, summary));
@@ -208,10 +210,11 @@ function buildProgram(): Command {
       const total = plan.cells.length * plan.seeds.length;
       if (!o.json) console.log(`${plan.experiment}: ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${total} trials on ${o.jobs} worker threads -> ${shownPath(dir)}`);
       let summary: Summary;
+      let records: TrialRecord[];
       try {
         // The pool (piscina) and the progress bar load only for a run.
         const { execute } = await import('./run/runner.js');
-        ({ summary } = await execute(plan, dir, { jobs: o.jobs, progress: Boolean(process.stderr.isTTY) && !o.json, replayBase: replayBase(plan) }));
+        ({ summary, records } = await execute(plan, dir, { jobs: o.jobs, progress: Boolean(process.stderr.isTTY) && !o.json, replayBase: replayBase(plan) }));
       } catch (e) {
         // Input only a trial can check (a malformed line deep in a trace file): a run this command
         // started takes back what it wrote; a resumed one keeps what it had.
@@ -220,7 +223,25 @@ function buildProgram(): Command {
       } finally {
         await folder.unlock();
       }
-      report(plan, summary, Boolean(o.json), dir);
+      report(plan, summary, records, Boolean(o.json), dir);
+    });
+
+  program
+    .command('report')
+    .description(`Write a results folder's reports again (${REPORTS.join(', ')}) and print its summary.`)
+    .argument('<dir>', 'a results folder')
+    .option('--json', 'print summary.json (with the gates) instead of the table')
+    .addHelpText('after', '\nExample:\n  $ faultsweep report results/nowait-vs-persend/2026-12-02T12-00-00Z')
+    .action(async (dir: string, o: { json?: boolean }) => {
+      // Locked like a run: the reports are never written while a run is still adding trials.
+      const { folder, plan } = await RunFolder.open(dir);
+      try {
+        const { records } = readTrials(dir);
+        if (!o.json) console.log(`${plan.experiment}: ${records.length} trials in ${shownPath(dir)}; wrote ${REPORTS.join(', ')}`);
+        report(plan, summarizeRun(plan, records), records, Boolean(o.json), folder.dir);
+      } finally {
+        await folder.unlock();
+      }
     });
 
   program

@@ -7,6 +7,7 @@ import { faultsweep, tempDir } from './helpers.js';
 
 const base = tempDir('compare-runs');
 const nowaitRuns = ['run', 'experiments/nowait-vs-persend.yaml', '--seeds', '8', '--set', 'workload.steps=2'];
+const oneWorker = 'hardware.memory.workers == 1';
 
 async function run(args: string[], out: string): Promise<string> {
   const dir = join(base, out);
@@ -16,8 +17,8 @@ async function run(args: string[], out: string): Promise<string> {
 }
 
 test('two runs of nowait-vs-persend, one per polling mode: throughput ratio with interval and test, failure rates with theirs, no NaN', async () => {
-  const a = await run([...nowaitRuns, '--where', 'kernel.fit.polling == "per-send"'], 'per-send');
-  const b = await run([...nowaitRuns, '--where', 'kernel.fit.polling == "nowait"'], 'nowait');
+  const a = await run([...nowaitRuns, '--where', `kernel.fit.polling == "per-send" and ${oneWorker}`], 'per-send');
+  const b = await run([...nowaitRuns, '--where', `kernel.fit.polling == "nowait" and ${oneWorker}`], 'nowait');
   const r = await faultsweep(['compare', a, b]);
   assert.equal(r.exitCode, 0, String(r.stderr));
   const out = String(r.stdout);
@@ -29,12 +30,12 @@ test('two runs of nowait-vs-persend, one per polling mode: throughput ratio with
 
   const json = JSON.parse(String((await faultsweep(['compare', a, b, '--json'])).stdout));
   assert.deepEqual(json.compared, ['kernel.fit.polling']);
-  assert.equal(json.cells.length, 8);
+  assert.equal(json.cells.length, 4);
   assert.ok(json.cells.every((c: { paired: boolean; pairs: number }) => c.paired && c.pairs === 8));
 
   const md = String((await faultsweep(['compare', a, b, '--markdown'])).stdout);
   assert.match(md, /^\| cell \| stepsPerSec \(B\/A\) \| remoteRequestsPerSec \(B\/A\) \| slowdown \(B\/A\) \| failures A vs B \|$/m);
-  assert.equal(md.split('\n').filter((l) => l.startsWith('| drop=')).length, 8);
+  assert.equal(md.split('\n').filter((l) => l.startsWith('| drop=')).length, 4);
 
   // per-send against nowait: slower beyond 5% at 95%, and failing significantly more often
   const worse = await faultsweep(['compare', b, a, '--fail-on-regression']);

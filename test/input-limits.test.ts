@@ -12,7 +12,7 @@ import { loadExperiment } from '../harness/experiment/load.js';
 import { parseQuantity } from '../harness/experiment/units.js';
 import { loadPlugins } from '../harness/registry.js';
 import { runTrial } from '../harness/run/trial.js';
-import { faultsweep, root, tempDir } from './helpers.js';
+import { cli, faultsweep, root, tempDir } from './helpers.js';
 
 await loadPlugins();
 const remote = join(root, 'experiments', 'remote-access.yaml');
@@ -68,7 +68,7 @@ test('flags: a --set value that is not YAML, --seed that is not a seed, --digest
     [['run', remote, '--seeds', '2000000'], /^--seeds: 4 cells x 2000000 seeds = 8000000 trials; the limit is 1000000 \(raise it with --max-trials\)$/],
   ];
   for (const [args, message] of cases) {
-    const r = await faultsweep(args);
+    const r = await cli(args);
     assert.equal(r.exitCode, 2, `${args.join(' ')}: ${r.stderr}`);
     const lines = String(r.stderr).trim().split('\n');
     assert.equal(lines.length, 1, String(r.stderr));

@@ -107,7 +107,7 @@ export class RunFolder {
 
   /** An existing run's folder, to finish it. */
   static async open(dir: string): Promise<{ folder: RunFolder; plan: Plan }> {
-    if (!existsSync(join(dir, PLAN))) throw new InputError(`--resume ${dir}: no ${PLAN} there, so no run to finish`);
+    if (!existsSync(join(dir, PLAN))) throw new InputError(`${dir}: no ${PLAN} there, so not a results folder`);
     const folder = new RunFolder(resolve(dir), []);
     await folder.lock();
     return { folder, plan: readJson<Plan>(join(dir, PLAN)) };

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { faultsweep, replayArgs, tempDir } from './helpers.js';
 
-// The double free itself (33 crashes in 200 seeds without the fix, none with it, the
+// The double free itself (15 crashes in 100 seeds without the fix, none with it, the
 // PCACHE_BUG_ON_VICTIM signature, the gate) is the README's first example, which test/readme.test.ts
 // runs and checks line by line; it is not run a second time here.
 

@@ -40,19 +40,7 @@ export class YamlSource {
       const { line, col } = lines.linePos(err.pos[0]);
       throw located(file, line, col, `YAML syntax: ${err.message.split('\n')[0]}`);
     }
-    let bad: { node: Node; message: string } | undefined;
-    visit(doc, {
-      Pair: (_, pair) => {
-        if (isScalar(pair.key) && FORBIDDEN_KEYS.has(String(pair.key.value))) {
-          bad = { node: pair.key, message: `'${String(pair.key.value)}' may not be used as a key` };
-          return visit.BREAK;
-        }
-        if (!plainKey(pair.key)) {
-          bad = { node: pair.key as Node, message: 'a key must be plain text or a number' };
-          return visit.BREAK;
-        }
-      },
-    });
+    const bad = badKey(doc);
     if (bad) throw located(file, ...lineCol(lines, bad.node), bad.message);
     let src: YamlSource;
     try {
@@ -137,12 +125,21 @@ function lineCol(lines: LineCounter, node: Node): [number, number] {
   return [line, col];
 }
 
-/** A key JavaScript can hold as it is: not a list, a mapping, or a !!binary or !!timestamp value. */
-function plainKey(key: unknown): boolean {
-  if (key === null) return true;
-  if (!isScalar(key)) return false;
-  // A merge key (<<) is held as a symbol.
-  return key.value === null || ['string', 'number', 'boolean', 'symbol'].includes(typeof key.value);
+/** The first key a configuration may not have: one that reaches a prototype, or one JavaScript
+ *  cannot hold as it is (a list, a mapping, a !!binary or !!timestamp value). */
+function badKey(doc: Document): { node: Node; message: string } | undefined {
+  let bad: { node: Node; message: string } | undefined;
+  visit(doc, {
+    Pair: (_, pair) => {
+      const key = pair.key as Node | null;
+      // A merge key (<<) is held as a symbol.
+      const plain = key === null || (isScalar(key) && (key.value === null || ['string', 'number', 'boolean', 'symbol'].includes(typeof key.value)));
+      if (!plain) bad = { node: key!, message: 'a key must be plain text or a number' };
+      else if (key && FORBIDDEN_KEYS.has(String((key as { value?: unknown }).value))) bad = { node: key, message: `'${String((key as { value?: unknown }).value)}' may not be used as a key` };
+      return bad ? visit.BREAK : undefined;
+    },
+  });
+  return bad;
 }
 
 /** One YAML value typed on the command line (--set KEY=VALUE), held to the file's rules. */
@@ -150,15 +147,8 @@ export function parseFlagValue(text: string): unknown {
   const doc = parseDocument(text, { uniqueKeys: true, merge: true, prettyErrors: false });
   const err = doc.errors[0] ?? doc.warnings[0];
   if (err) throw new Error(err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''));
-  let bad: string | undefined;
-  visit(doc, {
-    Pair: (_, pair) => {
-      if (isScalar(pair.key) && FORBIDDEN_KEYS.has(String(pair.key.value))) bad = `'${String(pair.key.value)}' may not be used as a key`;
-      else if (!plainKey(pair.key)) bad = 'a key must be plain text or a number';
-      return bad ? visit.BREAK : undefined;
-    },
-  });
-  if (bad) throw new Error(bad);
+  const bad = badKey(doc);
+  if (bad) throw new Error(bad.message);
   return doc.toJS({ maxAliasCount: 0 });
 }
 

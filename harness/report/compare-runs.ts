@@ -6,7 +6,8 @@
 import type { Cell, Params } from '../experiment/load.js';
 import type { TrialRecord } from '../run/trial.js';
 import { canonicalJson } from '../canonical-json.js';
-import { bootstrapRatio, fisherExact, mannWhitneyU, mcnemarExact, wilcoxonSignedRank, wilson, type Interval, type Ratio } from './stats.js';
+import { comparePairs } from './compare.js';
+import { bootstrapRatio, fisherExact, mannWhitneyU, wilson, type Interval, type Ratio } from './stats.js';
 
 export interface Side {
   label: string;
@@ -66,34 +67,28 @@ export function compareRuns(a: Side, b: Side, metrics: string[], units: (metric:
     const pairs = xa.filter((r) => seedsB.has(r.seed)).map((r) => [r, seedsB.get(r.seed)!] as const);
     const paired = pairs.length >= 2;
     const ok = (r: TrialRecord) => r.outcome === 'ok';
+    const higherIsBetter = (m: string) => units(m).endsWith('/s');
     const verdicts: Record<string, MetricVerdict> = {};
-    for (const m of metrics) {
-      const higherIsBetter = units(m).endsWith('/s');
-      if (paired) {
-        const both = pairs.filter(([x, y]) => ok(x) && ok(y) && x.metrics[m] !== undefined && y.metrics[m] !== undefined);
-        const base = both.map(([x]) => x.metrics[m]), cand = both.map(([, y]) => y.metrics[m]);
-        const ratio = bootstrapRatio(base, cand, true);
-        if (!ratio) continue;
-        const test = wilcoxonSignedRank(base, cand);
-        verdicts[m] = { ...ratio, n: both.length, test: 'Wilcoxon', ...(test ? { pValue: test.pValue } : {}), higherIsBetter };
-      } else {
+    let failures: CellVerdict['failures'];
+    if (paired) {
+      const c = comparePairs(pairs, metrics);
+      for (const [m, r] of Object.entries(c.metrics)) {
+        const { pairs: n, ...rest } = r;
+        verdicts[m] = { ...rest, n, test: 'Wilcoxon', higherIsBetter: higherIsBetter(m) };
+      }
+      failures = { a: c.failures.baselineRate, b: c.failures.candidateRate, test: 'McNemar', pValue: c.failures.pValue };
+    } else {
+      for (const m of metrics) {
         const base = xa.filter((r) => ok(r) && r.metrics[m] !== undefined).map((r) => r.metrics[m]);
         const cand = xb.filter((r) => ok(r) && r.metrics[m] !== undefined).map((r) => r.metrics[m]);
         const ratio = bootstrapRatio(base, cand, false);
         if (!ratio) continue;
         const test = base.length >= 2 && cand.length >= 2 ? mannWhitneyU(base, cand) : undefined;
-        verdicts[m] = { ...ratio, n: Math.min(base.length, cand.length), test: 'Mann-Whitney', ...(test ? { pValue: test.pValue } : {}), higherIsBetter };
+        verdicts[m] = { ...ratio, n: Math.min(base.length, cand.length), test: 'Mann-Whitney', ...(test ? { pValue: test.pValue } : {}), higherIsBetter: higherIsBetter(m) };
       }
+      const fa = xa.filter((r) => !ok(r)).length, fb = xb.filter((r) => !ok(r)).length;
+      failures = { a: wilson(fa, xa.length), b: wilson(fb, xb.length), test: 'Fisher', pValue: fisherExact(fa, xa.length, fb, xb.length) };
     }
-    const fa = xa.filter((r) => !ok(r)).length, fb = xb.filter((r) => !ok(r)).length;
-    const failures = paired
-      ? {
-          a: wilson(pairs.filter(([x]) => !ok(x)).length, pairs.length),
-          b: wilson(pairs.filter(([, y]) => !ok(y)).length, pairs.length),
-          test: 'McNemar' as const,
-          pValue: mcnemarExact(pairs.filter(([x, y]) => !ok(x) && ok(y)).length, pairs.filter(([x, y]) => ok(x) && !ok(y)).length),
-        }
-      : { a: wilson(fa, xa.length), b: wilson(fb, xb.length), test: 'Fisher' as const, pValue: fisherExact(fa, xa.length, fb, xb.length) };
     out.push({
       params: Object.fromEntries(Object.entries(ca.params).filter(([k]) => !compared.has(k))),
       compared: Object.fromEntries([...compared].map((k) => [k, [ca.params[k], cb.params[k]]])),

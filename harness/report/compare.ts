@@ -44,34 +44,48 @@ export function comparePaired(cmp: Compare, cells: Cell[], records: TrialRecord[
       .filter((r) => b.has(r.seed))
       .sort((x, y) => x.seed - y.seed)
       .map((r) => [b.get(r.seed)!, r] as const);
-    const fail = (r: TrialRecord) => r.outcome !== 'ok';
-    const baselineOnly = pairs.filter(([x, y]) => fail(x) && !fail(y)).length;
-    const candidateOnly = pairs.filter(([x, y]) => !fail(x) && fail(y)).length;
-    const completed = pairs.filter(([x, y]) => !fail(x) && !fail(y));
-    const compared: Record<string, MetricComparison> = {};
-    for (const m of metrics) {
-      const xs = completed.filter(([x, y]) => x.metrics[m] !== undefined && y.metrics[m] !== undefined);
-      const ratio = bootstrapRatio(xs.map(([x]) => x.metrics[m]), xs.map(([, y]) => y.metrics[m]), true);
-      if (!ratio) continue;
-      const test = wilcoxonSignedRank(xs.map(([x]) => x.metrics[m]), xs.map(([, y]) => y.metrics[m]));
-      compared[m] = { ...ratio, pairs: xs.length, ...(test ? { pValue: test.pValue } : {}) };
-    }
+    const { completed, metrics: compared, failures } = comparePairs(pairs, metrics);
     out.push({
       axis: cmp.axis,
       baseline: cmp.baseline,
       candidate: cand.params[cmp.axis],
       params: Object.fromEntries(Object.entries(cand.params).filter(([k]) => k !== cmp.axis)),
       pairs: pairs.length,
-      completed: completed.length,
+      completed,
       metrics: compared,
-      failures: {
-        baselineOnly,
-        candidateOnly,
-        pValue: mcnemarExact(baselineOnly, candidateOnly),
-        baselineRate: wilson(pairs.filter(([x]) => fail(x)).length, pairs.length),
-        candidateRate: wilson(pairs.filter(([, y]) => fail(y)).length, pairs.length),
-      },
+      failures,
     });
   }
   return out;
+}
+
+export type Pair = readonly [TrialRecord, TrialRecord];
+
+/** Baseline and candidate trials of the same seeds, compared: each metric over the pairs in which
+ *  both completed (ratio of means, paired bootstrap, Wilcoxon), failures by McNemar. Shared by the
+ *  in-run comparison and `faultsweep compare`. */
+export function comparePairs(pairs: Pair[], metrics: string[]): { completed: number; metrics: Record<string, MetricComparison>; failures: Comparison['failures'] } {
+  const fail = (r: TrialRecord) => r.outcome !== 'ok';
+  const baselineOnly = pairs.filter(([x, y]) => fail(x) && !fail(y)).length;
+  const candidateOnly = pairs.filter(([x, y]) => !fail(x) && fail(y)).length;
+  const completed = pairs.filter(([x, y]) => !fail(x) && !fail(y));
+  const compared: Record<string, MetricComparison> = {};
+  for (const m of metrics) {
+    const xs = completed.filter(([x, y]) => x.metrics[m] !== undefined && y.metrics[m] !== undefined);
+    const ratio = bootstrapRatio(xs.map(([x]) => x.metrics[m]), xs.map(([, y]) => y.metrics[m]), true);
+    if (!ratio) continue;
+    const test = wilcoxonSignedRank(xs.map(([x]) => x.metrics[m]), xs.map(([, y]) => y.metrics[m]));
+    compared[m] = { ...ratio, pairs: xs.length, ...(test ? { pValue: test.pValue } : {}) };
+  }
+  return {
+    completed: completed.length,
+    metrics: compared,
+    failures: {
+      baselineOnly,
+      candidateOnly,
+      pValue: mcnemarExact(baselineOnly, candidateOnly),
+      baselineRate: wilson(pairs.filter(([x]) => fail(x)).length, pairs.length),
+      candidateRate: wilson(pairs.filter(([, y]) => fail(y)).length, pairs.length),
+    },
+  };
 }

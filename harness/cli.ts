@@ -9,14 +9,15 @@ import { loadProfile, profileNames } from './experiment/profiles.js';
 import { jsonSchema } from './experiment/schema.js';
 import { commands, faults, loadCommands, loadPlugins, systems, workloads } from './registry.js';
 import type { BenchResult } from './bench/index.js';
-import { evaluateGates } from './report/gates.js';
+import { evaluateGates, gateVerdict, type GateResult } from './report/gates.js';
+import type { Qualification } from './run/qualify.js';
 import { compareRuns, comparedParams, regressions, type Side } from './report/compare-runs.js';
 import { verdictMarkdown, verdictText } from './report/verdicts.js';
 import { canonicalJson } from './canonical-json.js';
 import { parseFlagValue } from './experiment/source.js';
 import { comparisonTable, fmt, renderTable, summaryTable } from './report/table.js';
 import { summarizeRun, unitOf, type Summary } from './report/summary.js';
-import { REPORTS, writeReports } from './report/files.js';
+import { JUNIT, reportFiles, REPORTS, writeReports } from './report/files.js';
 import { PLAN, readJson, readTrials, RunFolder, shownPath } from './run/store.js';
 import { runTrial, type TrialRecord } from './run/trial.js';
 import { estimateSeconds } from './run/estimate.js';
@@ -97,32 +98,57 @@ function dryRun(plan: Plan, o: { jobs: number; json?: boolean }, resumeDir?: str
 }
 
 /** Writes the report files, prints the summary, and fails the command if a gate failed. */
-function report(plan: Plan, summary: Summary, records: TrialRecord[], json: boolean, dir: string): void {
+async function report(plan: Plan, summary: Summary, records: TrialRecord[], json: boolean, dir: string): Promise<void> {
   const gates = evaluateGates(plan, summary);
-  writeReports(dir, plan, summary, records, gates);
+  await writeReports(dir, plan, summary, records, gates);
   if (json) console.log(JSON.stringify({ results: dir, ...summary, gates }, null, 1));
   else {
     console.log(summaryTable(plan, summary));
     const cmp = comparisonTable(summary);
     if (cmp) console.log(`\npaired on the same seeds:\n${cmp}`);
-    const failures = summary.cells.flatMap((c) => c.failures.map((f) => ({ ...f, cell: c.id })));
-    if (failures.length) {
-      console.log('\nfailures by signature:');
-      for (const f of failures.slice(0, 12)) console.log(`  ${f.cell}  ${f.outcome} x${f.count}  ${f.signature}\n      replay: ${f.replay}`);
-      if (failures.length > 12) console.log(`  ... ${failures.length - 12} more in summary.json`);
-    }
-    if (gates.length) {
-      console.log('\ngates:');
-      for (const name of new Set(gates.map((g) => g.gate))) {
-        const checks = gates.filter((g) => g.gate === name);
-        const failed = checks.filter((g) => !g.pass);
-        console.log(`  ${failed.length ? 'FAIL' : 'PASS'}  ${name}: ${checks.length - failed.length} of ${checks.length} cells pass`);
-        for (const g of failed) console.log(`        cell ${g.cell}: ${Number.isNaN(g.value) ? 'nothing to check' : fmt(g.value)} (${g.bound})`);
-      }
-    }
+    printFailures(summary);
+    printGates(gates);
   }
   const failed = gates.filter((g) => !g.pass);
   if (failed.length) throw new GateFailure(`${failed.length} of ${gates.length} gate checks failed`);
+}
+
+function printFailures(summary: Summary): void {
+  const failures = summary.cells.flatMap((c) => c.failures.map((f) => ({ ...f, cell: c.id })));
+  if (!failures.length) return;
+  console.log('\nfailures by signature:');
+  for (const f of failures.slice(0, 12)) console.log(`  ${f.cell}  ${f.outcome} x${f.count}  ${f.signature}\n      replay: ${f.replay}`);
+  if (failures.length > 12) console.log(`  ... ${failures.length - 12} more in summary.json`);
+}
+
+function printGates(gates: GateResult[]): void {
+  if (!gates.length) return;
+  console.log('\ngates:');
+  for (const name of new Set(gates.map((g) => g.gate))) {
+    const checks = gates.filter((g) => g.gate === name);
+    const failed = checks.filter((g) => !g.pass);
+    console.log(`  ${failed.length ? 'FAIL' : 'PASS'}  ${name}: ${checks.length - failed.length} of ${checks.length} cells pass`);
+    for (const g of failed) console.log(`        cell ${g.cell}: ${gateVerdict(g)}`);
+  }
+}
+
+/** Qualify's verdicts: per cell the seeds it needed and why it stopped; reports and junit.xml
+ *  written; exit 1 unless every cell passed. */
+async function qualifyReport(plan: Plan, q: Qualification, json: boolean, dir: string): Promise<void> {
+  const decisions = new Map(q.decisions.map((d) => [d.cell, d]));
+  await writeReports(dir, plan, q.summary, q.records, q.gates, decisions);
+  const count = (v: string) => q.decisions.filter((d) => d.verdict === v).length;
+  const trials = q.records.length;
+  if (json) console.log(JSON.stringify({ results: dir, experiment: plan.experiment, decisions: q.decisions, rounds: q.rounds, trials, gates: q.gates, cells: q.summary.cells }, null, 1));
+  else {
+    const axes = [...new Set(plan.cells.flatMap((c) => Object.keys(c.params)))];
+    const label = { pass: 'PASS', fail: 'FAIL', undecided: 'UNDECIDED' };
+    console.log(renderTable([['cell', ...axes, 'seeds', 'verdict', 'why it stopped'], ...q.decisions.map((d) => [d.cell, ...axes.map((a) => String(plan.cells.find((c) => c.id === d.cell)!.params[a])), fmt(d.seeds), label[d.verdict], d.why])]));
+    console.log(`\n${plan.cells.length} cells: ${count('pass')} pass, ${count('fail')} fail, ${count('undecided')} undecided; ${fmt(trials)} trials in ${q.rounds} round${q.rounds === 1 ? "" : "s"} (${fmt(plan.qualify!.maxSeeds)} seeds per cell at most)`);
+    for (const g of q.gates.filter((g) => !g.pass && g.replay)) console.log(`  ${g.gate}, cell ${g.cell}: replay: ${g.replay}`);
+    console.log(`junit: ${shownPath(join(dir, JUNIT))}`);
+  }
+  if (count('pass') < q.decisions.length) throw new GateFailure(`qualify: ${count('fail')} cells fail, ${count('undecided')} undecided`);
 }
 
 /** The two sides of a comparison: two folders, or one folder split by --a and --b filters. */
@@ -200,6 +226,10 @@ function buildProgram(): Command {
         if (file || o.set.length || o.where || o.seeds || o.out) throw new InputError('--resume DIR takes the experiment and its options from DIR/plan.json; give no experiment, --set, --where, --seeds or --out');
         if (o.dryRun) return dryRun(readJson<Plan>(join(o.resume, PLAN)), o, o.resume);
         ({ folder, plan } = await RunFolder.open(o.resume));
+        if (plan.qualify) {
+          await folder.unlock();
+          throw new InputError(`${o.resume}: a qualify, not a run; finish it with faultsweep qualify --resume ${o.resume}`);
+        }
       } else {
         if (!file) throw new InputError('run: name an experiment file, or --resume DIR');
         plan = loadExperiment(file, loadOptions(o));
@@ -223,12 +253,83 @@ function buildProgram(): Command {
       } finally {
         await folder.unlock();
       }
-      report(plan, summary, records, Boolean(o.json), dir);
+      await report(plan, summary, records, Boolean(o.json), dir);
+    });
+
+  limitOptions(
+    program
+      .command('qualify')
+      .description('Decide whether a build may ship: run seeds in rounds until every gate of every cell is decided, write junit.xml.')
+      .argument('[experiment]', 'experiment YAML file')
+      .option('--max-seeds <n>', 'seeds per cell at most; a gate still open there is undecided, which is not a pass', positiveInt('--max-seeds'), 10_000)
+      .option('--seeds <n>', "the experiment's seeds per cell (overrides the file): the sample count and zero-tolerance gates are judged on", positiveInt('--seeds'))
+      .option('--jobs <n>', 'worker threads', positiveInt('--jobs'), availableParallelism())
+      .option('--out <dir>', 'results folder, new or empty (default results/<name>/<UTC time>/ under the current folder)')
+      .option('--set <key=value>', 'override a key, e.g. kernel.xpmemMaxaddrClamp=false (repeatable)', collect, [])
+      .option('--where <expr>', 'only the cells where this mathjs condition holds')
+      .option('--resume <dir>', 'finish an interrupted qualify in this folder')
+      .option('--json', 'print the decisions, gates and cell summaries as JSON'),
+  )
+    .addHelpText(
+      'after',
+      `
+  A gate "X.count == 0" (or outcome: X, max: 0) fails at its first X and passes when the
+  experiment's seeds ran clean; "X.high < b" passes once the 95% Wilson upper bound is below b and
+  fails once the lower bound is not; other gates are judged at the experiment's seeds.
+  Exit codes: 0 every cell passes, 1 a cell fails or is undecided, 2 bad input.
+
+  Examples:
+    $ faultsweep qualify experiments/release-1024.yaml --out results/release
+    $ faultsweep qualify experiments/release-1024.yaml --set kernel.xpmemMaxaddrClamp=false
+    $ faultsweep qualify experiments/xpmem-clamp-qualify.yaml --max-seeds 5000
+    $ faultsweep qualify --resume results/release`,
+    )
+    .action(async (file: string | undefined, o: RunOptions & { maxSeeds: number }) => {
+      const t0 = Date.now();
+      let plan: Plan;
+      let folder: RunFolder;
+      if (o.resume) {
+        if (file || o.set.length || o.where || o.seeds || o.out) throw new InputError('--resume DIR takes the experiment and its options from DIR/plan.json; give no experiment, --set, --where, --seeds or --out');
+        ({ folder, plan } = await RunFolder.open(o.resume));
+        if (!plan.qualify) {
+          await folder.unlock();
+          throw new InputError(`${o.resume}: a run, not a qualify; finish it with faultsweep run --resume ${o.resume}`);
+        }
+      } else {
+        if (!file) throw new InputError('qualify: name an experiment file, or --resume DIR');
+        plan = loadExperiment(file, loadOptions(o));
+        const maxTrials = o.maxTrials ?? DEFAULT_MAX.trials;
+        if (plan.cells.length * o.maxSeeds > maxTrials) throw new InputError(`--max-seeds ${o.maxSeeds}: ${plan.cells.length} cells x ${o.maxSeeds} seeds could reach ${plan.cells.length * o.maxSeeds} trials; the limit is ${maxTrials} (raise it with --max-trials)`);
+        plan = { ...plan, qualify: { maxSeeds: o.maxSeeds } };
+        folder = await RunFolder.create(plan, { out: o.out, base: resolve('results', plan.experiment), stamp: utcStamp() });
+      }
+      const dir = folder.dir;
+      if (!o.json) console.log(`${plan.experiment}: ${plan.cells.length} cells, ${plan.seeds.length} seeds each and up to ${fmt(plan.qualify!.maxSeeds)} where a gate needs them, on ${o.jobs} worker threads -> ${shownPath(dir)}`);
+      let q: Qualification;
+      try {
+        const { qualify } = await import('./run/qualify.js');
+        q = await qualify(plan, dir, {
+          jobs: o.jobs,
+          maxSeeds: plan.qualify!.maxSeeds,
+          progress: Boolean(process.stderr.isTTY) && !o.json,
+          replayBase: replayBase(plan),
+          resumeCommand: 'faultsweep qualify --resume',
+          onRound: (round, open, trials) => {
+            if (!o.json) process.stderr.write(`round ${round}: ${open} of ${plan.cells.length} cells undecided, ${fmt(trials)} trials (${((Date.now() - t0) / 1000).toFixed(0)} s so far)\n`);
+          },
+        });
+      } catch (e) {
+        if (e instanceof InputError && !o.resume) await folder.discard();
+        throw e;
+      } finally {
+        await folder.unlock();
+      }
+      await qualifyReport(plan, q, Boolean(o.json), dir);
     });
 
   program
     .command('report')
-    .description(`Write a results folder's reports again (${REPORTS.join(', ')}) and print its summary.`)
+    .description(`Write a results folder's reports again (${REPORTS.join(', ')}, and ${JUNIT} with gates) and print its summary.`)
     .argument('<dir>', 'a results folder')
     .option('--json', 'print summary.json (with the gates) instead of the table')
     .addHelpText('after', '\nExample:\n  $ faultsweep report results/nowait-vs-persend/2026-12-02T12-00-00Z')
@@ -237,8 +338,11 @@ function buildProgram(): Command {
       const { folder, plan } = await RunFolder.open(dir);
       try {
         const { records } = readTrials(dir);
-        if (!o.json) console.log(`${plan.experiment}: ${records.length} trials in ${shownPath(dir)}; wrote ${REPORTS.join(', ')}`);
-        report(plan, summarizeRun(plan, records), records, Boolean(o.json), folder.dir);
+        if (!o.json) console.log(`${plan.experiment}: ${records.length} trials in ${shownPath(dir)}; wrote ${reportFiles(plan).join(', ')}`);
+        if (plan.qualify) {
+          const { qualify } = await import('./run/qualify.js');
+          await qualifyReport(plan, await qualify(plan, dir, { jobs: 1, maxSeeds: plan.qualify.maxSeeds, progress: false, replayBase: replayBase(plan), run: false }), Boolean(o.json), folder.dir);
+        } else await report(plan, summarizeRun(plan, records), records, Boolean(o.json), folder.dir);
       } finally {
         await folder.unlock();
       }

@@ -35,7 +35,7 @@ test('a gate that fails makes the run exit 1, with the summary still written', a
   const out = join(tempDir('gate'), 'run');
   const r = await faultsweep(['run', 'experiments/remote-access.yaml', '--seeds', '2', '--set', 'workload.accesses=300', '--set', 'gates=[{metric: accessesPerSec, min: 1e9}]', '--out', out]);
   assert.equal(r.exitCode, 1, String(r.stderr));
-  assert.match(String(r.stdout), /FAIL  accessesPerSec mean >= 1000000000: 0 of 4 cells pass/);
+  assert.match(String(r.stdout), /FAIL  accessesPerSec.mean >= 1000000000: 0 of 4 cells pass\n {8}cell c\w+: accessesPerSec.mean = [\d,]+, needs >= 1.00e\+9 \(accessesPerSec mean [\d,]+ accesses\/s/);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   assert.equal(summary.cells.length, 4);
   assert.ok(summary.cells.every((c: { trials: number; outcomes: { ok: number } }) => c.trials === 2 && c.outcomes.ok === 2));

@@ -38,12 +38,13 @@ test('a run writes trials.csv, cells.csv and report.md; report DIR writes the sa
   assert.match(md, /a \\\| b, "quoted" \\<b\\>bold\\<\/b\\>/);
   assert.equal(md.split('\n').filter((l) => l.startsWith('| ') && /^\| [14] \| [124] \|/.test(l)).length, 4);
 
-  const before = ['trials.csv', 'cells.csv', 'report.md'].map((f) => readFileSync(join(dir, f), 'utf8'));
-  for (const f of ['trials.csv', 'cells.csv', 'report.md']) rmSync(join(dir, f));
+  const files = ['trials.csv', 'cells.csv', 'report.md', 'report.html'];
+  const before = files.map((f) => readFileSync(join(dir, f), 'utf8'));
+  for (const f of files) rmSync(join(dir, f));
   const again = await faultsweep(['report', dir]);
   assert.equal(again.exitCode, 0, String(again.stderr));
-  assert.match(String(again.stdout), /^reports: 12 trials in .*; wrote trials\.csv, cells\.csv, report\.md$/m);
-  assert.deepEqual(['trials.csv', 'cells.csv', 'report.md'].map((f) => readFileSync(join(dir, f), 'utf8')), before);
+  assert.match(String(again.stdout), /^reports: 12 trials in .*; wrote trials\.csv, cells\.csv, report\.md, report\.html$/m);
+  assert.deepEqual(files.map((f) => readFileSync(join(dir, f), 'utf8')), before);
   assert.equal((await faultsweep(['report', home])).exitCode, 2);
 });
 
@@ -53,7 +54,7 @@ test('report.md lists failing gates, failures by signature and their replay comm
   assert.equal(r.exitCode, 1, String(r.stderr));
   const md = readFileSync(join(dir, 'report.md'), 'utf8');
   assert.match(md, /^## Gates$/m);
-  assert.match(md, /^\| no errors \| c[0-9a-f]{8} \| FAIL \| [12] \| max 0 \|$/m);
+  assert.match(md, /^\| no errors \| c[0-9a-f]{8} \| FAIL \| error\.count = [12], needs \\<= 0 \(error [12] of 2 trials, 95% Wilson \[[\d.]+, [\d.]+\]\) \|$/m);
   assert.match(md, /^## Failures by signature$/m);
   assert.match(md, /^faultsweep replay experiments\/quickstart\.yaml .*--cell c[0-9a-f]{8} --seed \d+ --digest [0-9a-f]{16}$/m);
 });

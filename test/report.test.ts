@@ -45,23 +45,41 @@ test('McNemar exact p-values', async () => {
   assert.ok(mcnemarExact(0, 1075) <= 5e-324 && mcnemarExact(0, 2000) === 0);
 });
 
-test('a gate that examined nothing fails: no cell matched, no trial ran, no trial reported the metric', async () => {
-  const { evaluateGates } = await import('../harness/report/gates.js');
-  const cell = (id: string, trials: number, metrics: Record<string, unknown>) => ({ id, params: { 'workload.threads': id === 'a' ? 1 : 2 }, trials, outcomes: { ok: trials, error: 0, hang: 0, crash: 0 }, failureRate: { rate: 0, low: 0, high: trials ? 0.3 : 1 }, metrics, failures: [] });
-  const summary = { experiment: 'x', cells: [cell('a', 0, {}), cell('b', 4, {})] };
-  const plan = { cells: summary.cells.map((c) => ({ id: c.id, params: c.params })), gates: [
-    { outcome: 'hang', max: 0, stat: 'mean' },
-    { metric: 'accessesPerSec', min: 1, stat: 'mean' },
-    { outcome: 'crash', max: 0, stat: 'mean', where: 'workload.threads > 8' },
-  ] };
+test('a gate that examined nothing fails as vacuous: no cell matched, no trial ran, no trial reported the metric, the fault never fired', async () => {
+  const { evaluateGates, gateVerdict } = await import('../harness/report/gates.js');
+  await (await import('../harness/registry.js')).loadPlugins();
+  const { classRate } = await import('../harness/report/stats.js');
+  const cls = (k: number, n: number) => ({ error: classRate(0, n), hang: classRate(k, n), crash: classRate(0, n), failure: classRate(k, n) });
+  const cell = (id: string, trials: number, hangs: number, metrics: Record<string, unknown>, fired: number) => ({
+    id, params: { 'workload.threads': id === 'a' ? 1 : 2 }, trials, outcomes: { ok: trials - hangs, error: 0, hang: hangs, crash: 0 }, failureRate: classRate(hangs, trials), classes: cls(hangs, trials), metrics,
+    faults: { 'dropped-cqe': { fired, trials: fired ? 1 : 0, phases: {} } },
+    failures: hangs ? [{ signature: 'lost CQE', class: 'lost-cqe', outcome: 'hang', count: hangs, replay: 'faultsweep replay x --cell b --seed 3' }] : [],
+  });
+  const summary = { experiment: 'x', cells: [cell('a', 0, 0, {}, 0), cell('b', 40, 2, { accessesPerSec: { mean: 5, median: 5, sd: 1, p5: 4, p95: 6, unit: 'accesses/s' } }, 0)] };
+  const plan = {
+    cells: summary.cells.map((c) => ({ id: c.id, params: c.params, workload: { kind: 'remote-access' }, faults: [{ kind: 'dropped-cqe' }] })),
+    compare: undefined,
+    gates: [
+      { outcome: 'hang', max: 0, stat: 'mean' },
+      { metric: 'accessesPerSec', min: 1, stat: 'mean' },
+      { outcome: 'crash', max: 0, stat: 'mean', where: 'workload.threads > 8' },
+      { check: 'hang.high < 0.2', stat: 'mean' },
+      { check: 'fault["dropped-cqe"].fired > 0', stat: 'mean' },
+    ],
+  };
   const results = evaluateGates(plan as never, summary as never);
-  const by = (gate: number) => results.filter((r) => r.gate === ['hang count <= 0', 'accessesPerSec mean >= 1', 'crash count <= 0'][gate]);
-  assert.deepEqual(by(0).map((r) => [r.cell, r.pass]), [['a', false], ['b', true]]);
-  assert.match(by(0)[0].bound, /no trials ran/);
-  assert.deepEqual(by(1).map((r) => [r.cell, r.pass]), [['a', false], ['b', false]]);
-  assert.match(by(1)[1].bound, /no trial reported accessesPerSec/);
-  assert.deepEqual(by(2).map((r) => [r.cell, r.pass]), [['-', false]]);
-  assert.match(by(2)[0].bound, /matched no cell/);
+  const by = (check: string) => results.filter((r) => r.check === check);
+  assert.deepEqual(by('hang.count <= 0').map((r) => [r.cell, r.pass, r.vacuous]), [['a', false, 'no trials ran'], ['b', false, undefined]]);
+  // the failing check names its statistic, interval, bound and a replay of a hung trial
+  const hang = by('hang.count <= 0')[1];
+  assert.equal(gateVerdict(hang), 'hang.count = 2, needs <= 0 (hang 2 of 40 trials, 95% Wilson [0.01382, 0.165])');
+  assert.equal(hang.replay, 'faultsweep replay x --cell b --seed 3');
+  assert.deepEqual(by('accessesPerSec.mean >= 1').map((r) => [r.cell, r.pass]), [['a', false], ['b', true]]);
+  assert.deepEqual(by('crash.count <= 0').map((r) => [r.cell, r.pass, r.vacuous]), [['-', false, 'matched no cell']]);
+  // 2 of 40: Wilson upper bound 0.165 < 0.2
+  assert.deepEqual(by('hang.high < 0.2').map((r) => [r.cell, r.pass, r.value]), [['a', false, NaN], ['b', true, results.find((r) => r.check === 'hang.high < 0.2' && r.cell === 'b')!.value]]);
+  assert.ok(Math.abs(by('hang.high < 0.2')[1].value - 0.16502) < 1e-4);
+  assert.deepEqual(by('fault["dropped-cqe"].fired > 0').map((r) => [r.cell, r.pass, r.vacuous]), [['a', false, 'no trials ran'], ['b', false, 'fault dropped-cqe never fired in 40 trials']]);
 });
 
 // Reference values from scipy 1.10.1 (Debian's python3-scipy), printed by

@@ -54,8 +54,9 @@ function exprMath(): MathJsInstance {
   return (expressions = m);
 }
 
-/** Parses and checks an expression; `symbols` are the names it may read (beyond pi, e, true, false). */
-function compile(expr: string, symbols: ReadonlySet<string>) {
+/** Parses and checks an expression; `symbols` are the names it may read (beyond pi, e, true, false);
+ *  `keys` lets it index by a quoted name (`fault["dropped-cqe"]`), which gates need. */
+function check(expr: string, symbols: ReadonlySet<string>, keys = false): MathNode {
   if (expr.length > EXPR_LIMITS.chars) throw new Error(`longer than ${EXPR_LIMITS.chars} characters`);
   let tree: MathNode;
   try {
@@ -87,7 +88,10 @@ function compile(expr: string, symbols: ReadonlySet<string>) {
       case 'AccessorNode':
         return;
       case 'IndexNode':
-        if (!n.dotNotation) throw new Error('indexing is not allowed');
+        if (n.dotNotation) return;
+        if (!keys || n.dimensions.length !== 1 || n.dimensions[0].type !== 'ConstantNode' || typeof n.dimensions[0].value !== 'string') {
+          throw new Error(keys ? 'index only by a quoted name, as in fault["dropped-cqe"]' : 'indexing is not allowed');
+        }
         return;
       case 'BlockNode':
         throw new Error('one expression only (no ";" or line breaks)');
@@ -98,7 +102,23 @@ function compile(expr: string, symbols: ReadonlySet<string>) {
         throw new Error(`${n.type} is not allowed`);
     }
   });
-  return tree.compile();
+  return tree;
+}
+
+function compile(expr: string, symbols: ReadonlySet<string>) {
+  return check(expr, symbols).compile();
+}
+
+/** A checked expression over named values (a gate over cell statistics): its syntax tree, to see
+ *  what it reads, and its evaluation on a scope. */
+export function checkedExpression(expr: string, symbols: ReadonlySet<string>): { tree: MathNode; evaluate(scope: Record<string, unknown>, node?: MathNode): unknown } {
+  const tree = check(expr, symbols, true);
+  const code = tree.compile();
+  return {
+    tree,
+    // mathjs may write into the scope it is given: it gets a Map of its own.
+    evaluate: (scope, node) => bounded((node ? node.compile() : code).evaluate(new Map(Object.entries(scope)))),
+  };
 }
 
 function sizeOf(v: unknown): number {

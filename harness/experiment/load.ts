@@ -12,6 +12,7 @@ import { faults, systems, workloads } from '../registry.js';
 import type { Limits } from '../sim/simulation.js';
 import { condition, evaluate, FORBIDDEN_KEYS, setPath } from './expr.js';
 import { loadProfile, profileError, profileNames, type Profile } from './profiles.js';
+import { compileGate, GATE_CLASSES } from '../report/gates.js';
 import { cellSchema, experimentSchema, limitsSchema, type Compare, type ExperimentInput, type Gate } from './schema.js';
 import { parseFlagValue, unknownKeyHint, YamlSource, type Path } from './source.js';
 
@@ -38,6 +39,8 @@ export interface Plan {
   seeds: number[];
   gates: Gate[];
   compare: Compare | undefined;
+  /** Set by `faultsweep qualify`: the seeds per cell it may go up to. */
+  qualify?: { maxSeeds: number };
 }
 
 export interface LoadOptions {
@@ -89,7 +92,8 @@ export function loadExperiment(file: string, opts: LoadOptions = {}): Plan {
   // would run the same configuration once per value.
   const zipped = new Set((exp.zip ?? []).flat());
   for (const axis of Object.keys(exp.sweep ?? {})) if (!axis.includes('.') && !zipped.has(axis)) checkPlainAxisUsed(src, exp, axis);
-  checkGates(src, exp, cells);
+  const gates = (exp.gates ?? []).map((g): Gate => (typeof g === 'string' ? { check: g, stat: 'mean' } : g));
+  checkGates(src, exp, gates, cells, compare);
   return {
     experiment: exp.name,
     description: exp.description ?? '',
@@ -98,7 +102,7 @@ export function loadExperiment(file: string, opts: LoadOptions = {}): Plan {
     where: opts.where,
     cells,
     seeds,
-    gates: exp.gates ?? [],
+    gates,
     compare,
   };
 }
@@ -358,7 +362,8 @@ function knownMetric(cell: Cell, metric: string): boolean {
   return Object.hasOwn(units, metric) || COMMON_METRICS.includes(metric) || cell.faults.some((f) => metric.startsWith(`fault.${f.kind}.`));
 }
 
-function metricNames(cells: Cell[]): string[] {
+/** The metrics the cells' trials report: their workloads' and the common ones. */
+export function metricNames(cells: Cell[]): string[] {
   return [...new Set(cells.flatMap((c) => [...Object.keys(workloads.get(c.workload.kind)!.units), ...COMMON_METRICS]))];
 }
 
@@ -366,10 +371,10 @@ function checkMetric(src: YamlSource, path: Path, metric: string, cells: Cell[])
   if (!cells.some((c) => knownMetric(c, metric))) throw src.error(path, `no cell reports a metric '${metric}'${hint(metric, metricNames(cells))}`);
 }
 
-/** A gate that would examine nothing is refused now, not passed later. */
-function checkGates(src: YamlSource, exp: ExperimentInput, cells: Cell[]): void {
+/** A gate that would examine nothing, or names what no cell has, is refused now, not passed later. */
+function checkGates(src: YamlSource, exp: ExperimentInput, gates: Gate[], cells: Cell[], compare: Compare | undefined): void {
   const axes = Object.keys(exp.sweep ?? {});
-  (exp.gates ?? []).forEach((g, i) => {
+  gates.forEach((g, i) => {
     let matched = cells;
     if (g.where !== undefined) {
       const error = (m: string) => src.error(['gates', i, 'where'], m);
@@ -378,6 +383,13 @@ function checkGates(src: YamlSource, exp: ExperimentInput, cells: Cell[]): void 
       if (matched.length === 0) throw error(`matches none of the ${cells.length} cells, so the gate would check nothing`);
     }
     if (g.metric !== undefined) checkMetric(src, ['gates', i, 'metric'], g.metric, matched);
+    if (g.check === undefined) return;
+    const at: Path = typeof exp.gates![i] === 'string' ? ['gates', i] : ['gates', i, 'check'];
+    const metrics = metricNames(matched);
+    const gate = evaluateAt(() => compileGate(g, metrics), (m) => src.error(at, `${m}${/unknown symbol/.test(m) ? `; a gate reads ${GATE_CLASSES.join(', ')}, trials, fault["kind"], baseline.X and the metrics ${metrics.join(', ')}` : ''}`));
+    for (const m of gate.reads.metrics) checkMetric(src, at, m, matched);
+    for (const k of gate.reads.faults) if (!matched.some((c) => c.faults.some((f) => f.kind === k))) throw src.error(at, `no cell injects a fault '${k}'${hint(k, [...new Set(matched.flatMap((c) => c.faults.map((f) => f.kind)))])}`);
+    if (gate.reads.baseline.size && !compare) throw src.error(at, 'baseline.X reads the compare baseline cell; this experiment has no compare: section (or --where left no baseline)');
   });
 }
 

@@ -11,6 +11,7 @@ export const gateSchema = z
   .strictObject({
     name: z.string().optional(),
     where: z.string().optional().meta({ description: 'mathjs condition on the cell parameters' }),
+    check: z.string().optional().meta({ description: 'mathjs condition on the cell statistics, e.g. hang.high < 1e-3, crash.count == 0, fault["dropped-cqe"].fired > 0' }),
     outcome: z.enum(['ok', 'error', 'hang', 'crash']).optional().meta({ description: 'gate on the count of this outcome' }),
     failureRate: z.enum(['rate', 'low', 'high']).optional().meta({ description: "gate on the failure rate or a bound of its 95% Wilson interval ('high' for non-inferiority)" }),
     metric: z.string().optional(),
@@ -18,8 +19,9 @@ export const gateSchema = z
     min: z.number().optional(),
     max: z.number().optional(),
   })
-  .refine((g) => [g.outcome, g.failureRate, g.metric].filter((x) => x !== undefined).length === 1, 'a gate names exactly one of outcome, failureRate, metric')
-  .refine((g) => g.min !== undefined || g.max !== undefined, 'a gate needs min or max');
+  .refine((g) => [g.check, g.outcome, g.failureRate, g.metric].filter((x) => x !== undefined).length === 1, 'a gate names exactly one of check, outcome, failureRate, metric')
+  .refine((g) => g.check !== undefined || g.min !== undefined || g.max !== undefined, 'a gate needs min or max')
+  .refine((g) => g.check === undefined || (g.min === undefined && g.max === undefined), 'a check gate takes no min or max: write the bound into the check');
 
 export type Gate = z.output<typeof gateSchema>;
 
@@ -54,7 +56,9 @@ export const experimentSchema = z.strictObject({
   where: z.string().optional(),
   seeds: z.union([z.int().positive(), z.array(z.int().nonnegative()).min(1)]).default(10),
   limits: limitsSchema.optional(),
-  gates: z.array(gateSchema).optional(),
+  gates: z
+    .array(z.union([z.string().meta({ description: 'a check: a mathjs condition on the cell statistics' }), gateSchema]))
+    .optional(),
   compare: compareSchema.optional(),
 });
 

@@ -33,11 +33,9 @@ export function comparePaired(cmp: Compare, cells: Cell[], records: TrialRecord[
     if (!bySeed.has(r.cell)) bySeed.set(r.cell, new Map());
     bySeed.get(r.cell)!.set(r.seed, r);
   }
-  const others = (p: Params) => JSON.stringify(Object.entries(p).filter(([k]) => k !== cmp.axis).sort());
   const out: Comparison[] = [];
   for (const cand of cells) {
-    if (!(cmp.axis in cand.params) || cand.params[cmp.axis] === cmp.baseline) continue;
-    const base = cells.find((c) => c.params[cmp.axis] === cmp.baseline && others(c.params) === others(cand.params));
+    const base = baselineCell(cmp, cells, cand);
     if (!base) continue;
     const b = bySeed.get(base.id) ?? new Map<number, TrialRecord>();
     const pairs = [...(bySeed.get(cand.id) ?? new Map<number, TrialRecord>()).values()]
@@ -57,6 +55,14 @@ export function comparePaired(cmp: Compare, cells: Cell[], records: TrialRecord[
     });
   }
   return out;
+}
+
+/** The cell a candidate is set beside: the compare axis at its baseline value, every other
+ *  parameter equal. None for a baseline cell itself. */
+export function baselineCell(cmp: Compare, cells: Cell[], cand: Cell): Cell | undefined {
+  if (!(cmp.axis in cand.params) || cand.params[cmp.axis] === cmp.baseline) return undefined;
+  const others = (p: Params) => JSON.stringify(Object.entries(p).filter(([k]) => k !== cmp.axis).sort());
+  return cells.find((c) => c.params[cmp.axis] === cmp.baseline && others(c.params) === others(cand.params));
 }
 
 export type Pair = readonly [TrialRecord, TrialRecord];

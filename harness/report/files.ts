@@ -1,17 +1,25 @@
 // The report files of a results folder, written with every run and by `faultsweep report DIR`:
 // trials.csv (one row per trial) and cells.csv (one row per cell), RFC 4180 by csv-stringify, for
-// spreadsheets and pandas; report.md, the summary as Markdown, fit for a CI job summary.
+// spreadsheets and pandas; report.md, the summary as Markdown, fit for a CI job summary;
+// report.html, the page with charts; junit.xml when there are gates.
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { Plan } from '../experiment/load.js';
-import { workloads } from '../registry.js';
 import type { TrialRecord } from '../run/trial.js';
 import { writeAtomic } from '../run/store.js';
-import type { GateResult } from './gates.js';
+import { gateVerdict, type GateResult } from './gates.js';
 import type { Summary } from './summary.js';
-import { fmt, pct } from './table.js';
+import { reportHtml } from './html.js';
+import { junitXml, type JunitOptions } from './junit.js';
+import { SUMMARY_NOTE, summaryRows } from './table.js';
 
-export const REPORTS = ['trials.csv', 'cells.csv', 'report.md'];
+export const JUNIT = 'junit.xml';
+export const REPORTS = ['trials.csv', 'cells.csv', 'report.md', 'report.html'];
+
+/** The report files a plan's folder gets: junit.xml only where there are gates to report. */
+export function reportFiles(plan: Pick<Plan, 'gates'>): string[] {
+  return plan.gates.length ? [...REPORTS, JUNIT] : REPORTS;
+}
 
 const csv = (rows: unknown[][]) => stringify(rows, { record_delimiter: 'windows', cast: { boolean: String } });
 
@@ -58,26 +66,14 @@ function mdTable(rows: string[][]): string[] {
 }
 
 export function reportMarkdown(plan: Plan, summary: Summary, gates: GateResult[]): string {
-  const axes = axesOf(plan);
-  const headline = [...new Set(plan.cells.flatMap((c) => workloads.get(c.workload.kind)?.headline ?? []))];
   const trials = summary.cells.reduce((n, c) => n + c.trials, 0);
   const out = [`# ${mdEscape(plan.experiment)}`, ''];
   if (plan.description) out.push(mdEscape(plan.description.trim()), '');
-  out.push(`${summary.cells.length} cells x ${plan.seeds.length} seeds = ${trials} trials. Fail rate: 95% Wilson interval; metrics: mean ± one standard deviation.`, '');
-  out.push(
-    ...mdTable([
-      [...axes, 'trials', 'ok', 'error', 'hang', 'crash', 'fail rate [95% CI]', ...headline],
-      ...summary.cells.map((c) => [
-        ...axes.map((a) => String(c.params[a] ?? '')),
-        ...[c.trials, c.outcomes.ok, c.outcomes.error, c.outcomes.hang, c.outcomes.crash].map(String),
-        `${pct(c.failureRate.rate)} [${pct(c.failureRate.low)}, ${pct(c.failureRate.high)}]`,
-        ...headline.map((m) => (c.metrics[m] ? `${fmt(c.metrics[m].mean)} ± ${fmt(c.metrics[m].sd)} ${c.metrics[m].unit}`.trim() : '-')),
-      ]),
-    ]),
-  );
+  out.push(`${summary.cells.length} cells, ${trials} trials. ${SUMMARY_NOTE[0].toUpperCase()}${SUMMARY_NOTE.slice(1)}.`, '');
+  out.push(...mdTable(summaryRows(plan, summary)));
   if (gates.length) {
     out.push('', '## Gates', '');
-    out.push(...mdTable([['gate', 'cell', 'result', 'value', 'bound'], ...gates.map((g) => [g.gate, g.cell, g.pass ? 'PASS' : 'FAIL', Number.isNaN(g.value) ? 'nothing to check' : fmt(g.value), g.bound])]));
+    out.push(...mdTable([['gate', 'cell', 'result', 'why'], ...gates.map((g) => [g.gate, g.cell, g.pass ? 'PASS' : 'FAIL', gateVerdict(g)])]));
   }
   const failures = summary.cells.flatMap((c) => c.failures.map((f) => ({ ...f, cell: c.id })));
   if (failures.length) {
@@ -89,8 +85,12 @@ export function reportMarkdown(plan: Plan, summary: Summary, gates: GateResult[]
 }
 
 /** Writes the report files into a results folder, each whole by rename. */
-export function writeReports(dir: string, plan: Plan, summary: Summary, records: TrialRecord[], gates: GateResult[]): void {
+export async function writeReports(dir: string, plan: Plan, summary: Summary, records: TrialRecord[], gates: GateResult[], decisions?: JunitOptions['decisions']): Promise<void> {
   writeAtomic(join(dir, 'trials.csv'), trialsCsv(plan, records));
   writeAtomic(join(dir, 'cells.csv'), cellsCsv(plan, summary));
   writeAtomic(join(dir, 'report.md'), reportMarkdown(plan, summary, gates));
+  // The trials' own time: the same file whenever the reports are written again.
+  const seconds = records.reduce((t, r) => t + (r.host?.wallMs ?? 0), 0) / 1000;
+  if (gates.length) writeAtomic(join(dir, JUNIT), junitXml(plan, gates, { seconds, decisions }));
+  writeAtomic(join(dir, 'report.html'), await reportHtml(plan, summary, gates, decisions));
 }

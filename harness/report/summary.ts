@@ -16,7 +16,15 @@ export interface CellSummary {
   /** Per outcome class, and any failure: count, rate, 95% Wilson interval (rule of three at 0). */
   classes: Record<'error' | 'hang' | 'crash' | 'failure', ClassRate>;
   metrics: Record<string, MetricSummary>;
+  /** Fault coverage: per injected fault, its firings in all, the trials it fired in, by phase. */
+  faults: Record<string, FaultCoverage>;
   failures: { signature: string; class: string; outcome: Outcome; count: number; replay: string }[];
+}
+
+export interface FaultCoverage {
+  fired: number;
+  trials: number;
+  phases: Record<string, number>;
 }
 
 export interface Summary {
@@ -49,6 +57,19 @@ export function summarizeRun(plan: Plan, records: TrialRecord[]): Summary {
       if (g) g.count++;
       else groups.set(r.failure.signature, { signature: r.failure.signature, class: r.failure.class, outcome: r.outcome, count: 1, replay: r.replay });
     }
+    const faults: Record<string, FaultCoverage> = {};
+    for (const f of cell.faults) faults[f.kind] ??= { fired: 0, trials: 0, phases: {} };
+    for (const r of rs) {
+      const fired = new Set<string>();
+      for (const [name, n] of Object.entries(r.metrics)) {
+        const [, kind, phase] = /^fault\.([^.]+)\.(.+)$/.exec(name) ?? [];
+        if (!kind || !faults[kind] || !n) continue;
+        faults[kind].fired += n;
+        faults[kind].phases[phase] = (faults[kind].phases[phase] ?? 0) + n;
+        fired.add(kind);
+      }
+      for (const kind of fired) faults[kind].trials++;
+    }
     return {
       id: cell.id,
       params: cell.params,
@@ -62,6 +83,7 @@ export function summarizeRun(plan: Plan, records: TrialRecord[]): Summary {
         failure: classRate(rs.length - outcomes.ok, rs.length),
       },
       metrics,
+      faults,
       failures: [...groups.values()].sort((a, b) => b.count - a.count || a.signature.localeCompare(b.signature)),
     };
   });

@@ -21,9 +21,10 @@ export function renderTable(rows: string[][]): string {
   return [line(rows[0]), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)].join('\n');
 }
 
-export function summaryTable(plan: Plan, summary: Summary): string {
+/** The summary as rows, header first: shared by the terminal table, report.md and report.html. */
+export function summaryRows(plan: Plan, summary: Summary): string[][] {
   const axes = [...new Set(plan.cells.flatMap((c) => Object.keys(c.params)))];
-  const headline = [...new Set(plan.cells.flatMap((c) => workloads.get(c.workload.kind)?.headline ?? []))];
+  const headline = headlineMetrics(plan);
   const header = [...axes, 'trials', 'ok', 'error', 'hang', 'crash', 'fail rate [95% CI]', ...headline.map((m) => `${m} (${unitFor(plan, m)})`)];
   const rows = summary.cells.map((c) => [
     ...axes.map((a) => String(c.params[a] ?? '')),
@@ -32,11 +33,21 @@ export function summaryTable(plan: Plan, summary: Summary): string {
     `${pct(c.failureRate.rate)} [${pct(c.failureRate.low)}, ${pct(c.failureRate.high)}]`,
     ...headline.map((m) => (c.metrics[m] ? `${fmt(c.metrics[m].mean)} ± ${fmt(c.metrics[m].sd)}` : '-')),
   ]);
-  const note = headline.length ? `\nmetrics: mean ± one standard deviation over the cell's trials; fail rate: Wilson score interval` : '';
-  return renderTable([header, ...rows]) + note;
+  return [header, ...rows];
 }
 
-function unitFor(plan: Plan, metric: string): string {
+export const SUMMARY_NOTE = "metrics: mean ± one standard deviation over the cell's trials; fail rate: Wilson score interval";
+
+export function summaryTable(plan: Plan, summary: Summary): string {
+  return renderTable(summaryRows(plan, summary)) + (headlineMetrics(plan).length ? `\n${SUMMARY_NOTE}` : '');
+}
+
+/** The metrics a workload puts first, in every table and chart. */
+export function headlineMetrics(plan: Plan): string[] {
+  return [...new Set(plan.cells.flatMap((c) => workloads.get(c.workload.kind)?.headline ?? []))];
+}
+
+export function unitFor(plan: Plan, metric: string): string {
   for (const c of plan.cells) {
     const u = workloads.get(c.workload.kind)?.units[metric];
     if (u) return u;
@@ -44,9 +55,10 @@ function unitFor(plan: Plan, metric: string): string {
   return '';
 }
 
-export function comparisonTable(summary: Summary): string {
+/** The in-run comparisons as rows, header first (empty without comparisons). */
+export function comparisonRows(summary: Summary): string[][] {
   const cs = summary.comparisons ?? [];
-  if (cs.length === 0) return '';
+  if (cs.length === 0) return [];
   const metrics = [...new Set(cs.flatMap((c) => Object.keys(c.metrics)))];
   const axes = [...new Set(cs.flatMap((c) => Object.keys(c.params)))];
   const header = [...axes, `${cs[0].axis} vs ${String(cs[0].baseline)}`, 'pairs', 'both ok', ...metrics.map((m) => `${m} ratio [95% CI], Wilcoxon p`), 'fail rate base / candidate', 'fails only in base / only in candidate', 'McNemar p'];
@@ -63,5 +75,12 @@ export function comparisonTable(summary: Summary): string {
     `${c.failures.baselineOnly} / ${c.failures.candidateOnly}`,
     fmt(c.failures.pValue),
   ]);
-  return `${renderTable([header, ...rows])}\nratios: over the pairs in which both trials completed (a failed trial has no throughput); p: two-sided, '-' with fewer than two unequal pairs`;
+  return [header, ...rows];
+}
+
+export const COMPARISON_NOTE = "ratios: over the pairs in which both trials completed (a failed trial has no throughput); p: two-sided, '-' with fewer than two unequal pairs";
+
+export function comparisonTable(summary: Summary): string {
+  const rows = comparisonRows(summary);
+  return rows.length ? `${renderTable(rows)}\n${COMPARISON_NOTE}` : '';
 }

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import cliProgress from 'cli-progress';
-import type { Plan } from '../experiment/load.js';
+import type { Cell, Plan } from '../experiment/load.js';
 import { summarizeRun, type Summary } from '../report/summary.js';
 import { readTrials, shownPath, SUMMARY, TrialLog, writeAtomic } from './store.js';
 import type { TrialJob, TrialRecord } from './trial.js';
@@ -16,27 +16,43 @@ export interface ExecuteOptions {
   /** Show a progress bar (only on a terminal). */
   progress: boolean;
   replayBase: string;
+  /** The command that finishes an interrupted run of this folder, for the interrupt message. */
+  resumeCommand?: string;
+  /** A pool kept across calls (qualify's rounds); made and destroyed here when absent. */
+  pool?: TrialPool;
+}
+
+export type TrialPool = Piscina<TrialJob, WorkResult>;
+
+export function trialPool(jobs: number): TrialPool {
+  return new Piscina<TrialJob, WorkResult>({ filename: workerFile.href, minThreads: jobs, maxThreads: jobs, idleTimeout: 1000 });
 }
 
 const workerFile = new URL('./worker.js', import.meta.url);
 
-export async function execute(plan: Plan, dir: string, opts: ExecuteOptions): Promise<{ summary: Summary; records: TrialRecord[] }> {
+/** Runs the missing trials of `seedsOf` each cell (all the plan's seeds unless told otherwise). */
+export async function execute(plan: Plan, dir: string, opts: ExecuteOptions, seedsOf: (cell: Cell) => number[] = () => plan.seeds): Promise<{ summary: Summary; records: TrialRecord[] }> {
   const { records, duplicates } = readTrials(dir, { repair: true });
   if (duplicates) process.stderr.write(`${dir}: ${duplicates} records repeat a (cell, seed) already recorded; each counts once\n`);
   const done = new Set(records.map((r) => `${r.cell}/${r.seed}`));
   const todo: TrialJob[] = [];
-  for (const cell of plan.cells) for (const seed of plan.seeds) if (!done.has(`${cell.id}/${seed}`)) todo.push({ cell, seed, replayBase: opts.replayBase });
+  let wanted = 0;
+  for (const cell of plan.cells) {
+    const seeds = seedsOf(cell);
+    wanted += seeds.length;
+    for (const seed of seeds) if (!done.has(`${cell.id}/${seed}`)) todo.push({ cell, seed, replayBase: opts.replayBase });
+  }
 
   if (todo.length > 0) {
     const log = new TrialLog(dir);
-    const bar = opts.progress ? progressBar(plan.cells.length * plan.seeds.length, records.length) : undefined;
-    const pool = new Piscina<TrialJob, WorkResult>({ filename: workerFile.href, minThreads: opts.jobs, maxThreads: opts.jobs, idleTimeout: 1000 });
+    const bar = opts.progress ? progressBar(wanted, wanted - todo.length) : undefined;
+    const pool = opts.pool ?? trialPool(opts.jobs);
     let failures = records.filter((r) => r.outcome !== 'ok').length;
     // Finished trials are already on disk; say how to pick up the rest (Ctrl-C, or a Slurm or
     // `timeout` SIGTERM).
     const onInterrupt = (signal: NodeJS.Signals) => {
       bar?.stop();
-      process.stderr.write(`\n${signal}: stopped after ${records.length} trials; finish with: faultsweep run --resume ${shownPath(dir)}\n`);
+      process.stderr.write(`\n${signal}: stopped after ${records.length} trials; finish with: ${opts.resumeCommand ?? 'faultsweep run --resume'} ${shownPath(dir)}\n`);
       process.exit(signal === 'SIGINT' ? 130 : 143);
     };
     process.once('SIGINT', onInterrupt);
@@ -65,7 +81,7 @@ export async function execute(plan: Plan, dir: string, opts: ExecuteOptions): Pr
       process.removeListener('SIGTERM', onInterrupt);
       bar?.stop();
       log.close();
-      await pool.destroy();
+      if (!opts.pool) await pool.destroy();
     }
   }
   const summary = summarizeRun(plan, records);

@@ -1,0 +1,78 @@
+// report.html: one self-contained page that works offline and runs no script. The charts are SVG
+// rendered when the report is written; every string that came from a user (names, descriptions,
+// parameters, signatures, replay commands) is escaped, and the page's Content-Security-Policy
+// forbids scripts besides, so a payload in an experiment file stays text.
+import escapeHtml from 'escape-html';
+import type { Plan } from '../experiment/load.js';
+import { charts, renderSvg } from './charts.js';
+import { gateVerdict, type GateResult } from './gates.js';
+import type { JunitOptions } from './junit.js';
+import type { Summary } from './summary.js';
+import { COMPARISON_NOTE, comparisonRows, fmt, SUMMARY_NOTE, summaryRows } from './table.js';
+
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+const STYLE = `
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1180px; padding: 0 1em; color: #222; }
+h1 { margin-bottom: 0.2em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+.meta, .note { color: #666; } .desc { max-width: 80ch; white-space: pre-wrap; }
+table { border-collapse: collapse; margin: 0.6em 0; } th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+code { font: 12px ui-monospace, monospace; background: #f6f6f6; padding: 1px 3px; word-break: break-all; }
+.pass { color: #fff; background: #2e7d32; padding: 0 6px; border-radius: 3px; } .fail { color: #fff; background: #c62828; padding: 0 6px; border-radius: 3px; }
+.charts { display: flex; flex-wrap: wrap; gap: 1em; } figure { margin: 0; border: 1px solid #eee; padding: 0.5em; }
+nav a { margin-right: 1em; }`;
+
+function table(rows: string[][], numeric = (v: string) => /^[\d.,%±\s[\]e+-]+$/.test(v)): string {
+  if (rows.length === 0) return '';
+  const [head, ...body] = rows;
+  const cell = (v: string) => `<td${numeric(v) ? ' class="num"' : ''}>${escapeHtml(v)}</td>`;
+  return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${body.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+const badge = (pass: boolean, text = pass ? 'PASS' : 'FAIL') => `<span class="${pass ? 'pass' : 'fail'}">${escapeHtml(text)}</span>`;
+
+export async function reportHtml(plan: Plan, summary: Summary, gates: GateResult[], decisions?: JunitOptions['decisions']): Promise<string> {
+  const trials = summary.cells.reduce((n, c) => n + c.trials, 0);
+  const figures = await Promise.all(
+    charts(plan, summary).map(async (c) => `<figure data-chart="${escapeHtml(c.id)}" id="chart-${escapeHtml(c.id)}">${await renderSvg(c.spec)}</figure>`),
+  );
+  const sections: string[] = [];
+  if (decisions?.size) {
+    const rows = [...decisions].map(([cell, d]) => `<tr><td><code>${escapeHtml(cell)}</code></td><td class="num">${fmt(d.seeds)}</td><td>${badge(d.verdict === 'pass', d.verdict.toUpperCase())}</td><td>${escapeHtml(d.why)}</td></tr>`);
+    sections.push(`<h2 id="qualify">Qualification</h2><table><thead><tr><th>cell</th><th>seeds</th><th>verdict</th><th>why it stopped</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
+  }
+  if (gates.length) {
+    const rows = gates.map((g) => `<tr><td>${escapeHtml(g.gate)}</td><td><code>${escapeHtml(g.cell)}</code></td><td>${badge(g.pass)}</td><td>${escapeHtml(gateVerdict(g))}${g.replay && !g.pass ? `<br><code>${escapeHtml(g.replay)}</code>` : ''}</td></tr>`);
+    sections.push(`<h2 id="gates">Gates</h2><table><thead><tr><th>gate</th><th>cell</th><th>result</th><th>why</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
+  }
+  sections.push(`<h2 id="charts">Charts</h2><div class="charts">${figures.join('')}</div>`);
+  sections.push(`<h2 id="summary">Cells</h2>${table(summaryRows(plan, summary))}<p class="note">${escapeHtml(SUMMARY_NOTE)}</p>`);
+  const cmp = comparisonRows(summary);
+  if (cmp.length) sections.push(`<h2 id="comparisons">Paired on the same seeds</h2>${table(cmp)}<p class="note">${escapeHtml(COMPARISON_NOTE)}</p>`);
+  const failures = summary.cells.flatMap((c) => c.failures.map((f) => ({ ...f, cell: c.id })));
+  if (failures.length) {
+    const rows = failures.map((f) => `<tr><td><code>${escapeHtml(f.cell)}</code></td><td>${escapeHtml(f.outcome)}</td><td class="num">${f.count}</td><td>${escapeHtml(f.signature)}</td><td><code>${escapeHtml(f.replay)}</code></td></tr>`);
+    sections.push(`<h2 id="failures">Failures by signature</h2><table><thead><tr><th>cell</th><th>outcome</th><th>count</th><th>signature</th><th>replay one</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
+  }
+  const nav = [...sections.join('').matchAll(/<h2 id="([\w-]+)">([^<]+)<\/h2>/g)].map(([, id, text]) => `<a href="#${id}">${text}</a>`).join('');
+  const sets = plan.sets.length ? `; ${plan.sets.map((s) => `--set ${s}`).join(' ')}` : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(`faultsweep: ${plan.experiment}`)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${escapeHtml(plan.experiment)}</h1>
+${plan.description ? `<p class="desc">${escapeHtml(plan.description.trim())}</p>` : ''}
+<p class="meta">${summary.cells.length} cells, ${fmt(trials)} trials; ${escapeHtml(plan.file + sets + (plan.where ? `; --where ${plan.where}` : ''))}</p>
+<nav>${nav}</nav>
+${sections.join('\n')}
+</body>
+</html>
+`;
+}

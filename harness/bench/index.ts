@@ -59,6 +59,7 @@ export async function runBenches(names: string[], timeMs: number, progress: (lin
   // These register themselves on import; a static import would be a cycle.
   await import('./hold.js');
   await import('./startup.js');
+  await import('./summary.js');
   const unknown = names.filter((n) => !benches.has(n));
   if (unknown.length) throw new InputError(`bench: no benchmark ${unknown.join(', ')} (known: ${[...benches.keys()].join(', ')})`);
   const out: Record<string, BenchResult> = {};

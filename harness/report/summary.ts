@@ -41,12 +41,18 @@ export function unitOf(cell: Cell, metric: string): string {
 
 export function summarizeRun(plan: Plan, records: TrialRecord[]): Summary {
   const byCell = new Map<string, TrialRecord[]>();
-  for (const r of records) byCell.set(r.cell, [...(byCell.get(r.cell) ?? []), r]);
+  for (const r of records) {
+    const rs = byCell.get(r.cell);
+    if (rs) rs.push(r);
+    else byCell.set(r.cell, [r]);
+  }
   const cells = plan.cells.map((cell): CellSummary => {
-    const rs = (byCell.get(cell.id) ?? []).sort((a, b) => a.seed - b.seed);
+    const rs = [...(byCell.get(cell.id) ?? [])].sort((a, b) => a.seed - b.seed);
     const outcomes: Record<Outcome, number> = { ok: 0, error: 0, hang: 0, crash: 0 };
     for (const r of rs) outcomes[r.outcome]++;
-    const names = [...new Set(rs.flatMap((r) => Object.keys(r.metrics)))].sort();
+    const seen = new Set<string>();
+    for (const r of rs) for (const k in r.metrics) seen.add(k);
+    const names = [...seen].sort();
     const metrics = Object.fromEntries(
       names.map((m) => [m, summarize(rs.map((r) => r.metrics[m]).filter((v) => v !== undefined), unitOf(cell, m))]),
     );

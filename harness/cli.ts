@@ -148,7 +148,7 @@ async function qualifyReport(plan: Plan, q: Qualification, json: boolean, dir: s
     for (const g of q.gates.filter((g) => !g.pass && g.replay)) console.log(`  ${g.gate}, cell ${g.cell}: replay: ${g.replay}`);
     console.log(`junit: ${shownPath(join(dir, JUNIT))}`);
   }
-  if (count('pass') < q.decisions.length) throw new GateFailure(`qualify: ${count('fail')} cells fail, ${count('undecided')} undecided`);
+  if (count('pass') < q.decisions.length) throw new GateFailure(`qualify: not every cell passed (${count('fail')} fail, ${count('undecided')} undecided)`);
 }
 
 /** The two sides of a comparison: two folders, or one folder split by --a and --b filters. */
@@ -286,6 +286,7 @@ function buildProgram(): Command {
     )
     .action(async (file: string | undefined, o: RunOptions & { maxSeeds: number }) => {
       const t0 = Date.now();
+      let ran = 0;
       let plan: Plan;
       let folder: RunFolder;
       if (o.resume) {
@@ -315,7 +316,13 @@ function buildProgram(): Command {
           replayBase: replayBase(plan),
           resumeCommand: 'faultsweep qualify --resume',
           onRound: (round, open, trials) => {
-            if (!o.json) process.stderr.write(`round ${round}: ${open} of ${plan.cells.length} cells undecided, ${fmt(trials)} trials (${((Date.now() - t0) / 1000).toFixed(0)} s so far)\n`);
+            if (o.json) return;
+            // On a terminal, the round's ETA at the pace of the rounds before it (the progress bar
+            // has the trial-by-trial one); in a log, only what does not change from run to run.
+            const seconds = (Date.now() - t0) / 1000;
+            const eta = process.stderr.isTTY && ran > 0 ? `, about ${Math.ceil((trials * seconds) / ran)} s` : '';
+            process.stderr.write(`round ${round}: ${open} of ${plan.cells.length} cells undecided, ${fmt(trials)} trials${eta}\n`);
+            ran += trials;
           },
         });
       } catch (e) {

@@ -18,7 +18,7 @@ import { parseFlagValue } from './experiment/source.js';
 import { comparisonTable, fmt, renderTable, summaryTable } from './report/table.js';
 import { summarizeRun, unitOf, type Summary } from './report/summary.js';
 import { JUNIT, reportFiles, REPORTS, writeReports } from './report/files.js';
-import { PLAN, readJson, readTrials, RunFolder, shownPath } from './run/store.js';
+import { claimFolder, PLAN, readJson, readTrials, RunFolder, shownPath, writeAtomic } from './run/store.js';
 import { runTrial, type TrialRecord } from './run/trial.js';
 import { estimateSeconds } from './run/estimate.js';
 
@@ -365,6 +365,7 @@ function buildProgram(): Command {
     .option('--metric <name>', 'compare this metric (repeatable; default: the headline metrics)', collect, [])
     .option('--json', 'print the comparison as JSON')
     .option('--markdown', 'print a Markdown table (for a CI job summary)')
+    .option('--out <dir>', 'also write compare.txt, compare.md, compare.json and compare.html into this new or empty folder')
     .option('--fail-on-regression [fraction]', 'exit 1 when B is worse than A at 95% by more than this fraction (default 0.05), or fails significantly more often')
     .addHelpText(
       'after',
@@ -372,17 +373,29 @@ function buildProgram(): Command {
 Examples:
   $ faultsweep compare results/nowait-vs-persend/per-send results/nowait-vs-persend/nowait
   $ faultsweep compare results/nowait-vs-persend/2026-12-02T12-00-00Z --a kernel.fit.polling=per-send --b kernel.fit.polling=nowait
-  $ faultsweep compare old new --json --fail-on-regression 0.1`,
+  $ faultsweep compare old new --json --fail-on-regression 0.1
+  $ faultsweep compare per-send nowait --out per-send-vs-nowait`,
     )
-    .action((a: string, b: string | undefined, o: { a: string[]; b: string[]; metric: string[]; json?: boolean; markdown?: boolean; failOnRegression?: boolean | string }) => {
+    .action(async (a: string, b: string | undefined, o: { a: string[]; b: string[]; metric: string[]; json?: boolean; markdown?: boolean; out?: string; failOnRegression?: boolean | string }) => {
       const [sa, sb] = compareSides(a, b, o.a, o.b);
       const kinds = sa.cells.map((c) => c.workload.kind);
       const metrics = o.metric.length ? o.metric : [...new Set(kinds.flatMap((k) => workloads.get(k)?.headline ?? []))];
       const verdicts = compareRuns(sa, sb, metrics, (m) => unitOf(sa.cells[0], m));
       if (verdicts.length === 0) throw new InputError(`compare: no cell of ${sa.label} has the parameters of a cell of ${sb.label} (apart from ${comparedParams(sa.cells, sb.cells).join(', ') || 'none'})`);
-      if (o.json) console.log(JSON.stringify({ a: sa.label, b: sb.label, compared: comparedParams(sa.cells, sb.cells), cells: verdicts }, null, 1));
+      const json = JSON.stringify({ a: sa.label, b: sb.label, compared: comparedParams(sa.cells, sb.cells), cells: verdicts }, null, 1);
+      const text = verdictText(sa.label, sb.label, verdicts);
+      if (o.json) console.log(json);
       else if (o.markdown) console.log(verdictMarkdown(sa.label, sb.label, verdicts));
-      else console.log(verdictText(sa.label, sb.label, verdicts));
+      else console.log(text);
+      if (o.out) {
+        const { dir } = claimFolder(o.out);
+        const { compareHtml } = await import('./report/html.js');
+        writeAtomic(join(dir, 'compare.txt'), text + '\n');
+        writeAtomic(join(dir, 'compare.md'), verdictMarkdown(sa.label, sb.label, verdicts) + '\n');
+        writeAtomic(join(dir, 'compare.json'), json + '\n');
+        writeAtomic(join(dir, 'compare.html'), await compareHtml(sa.label, sb.label, verdicts, text));
+        if (!o.json && !o.markdown) console.log(`wrote compare.txt, compare.md, compare.json, compare.html to ${shownPath(dir)}`);
+      }
       if (o.failOnRegression !== undefined) {
         const threshold = o.failOnRegression === true ? 0.05 : Number(o.failOnRegression);
         if (!(threshold >= 0 && threshold < 1)) throw new InputError(`--fail-on-regression ${o.failOnRegression}: a fraction in [0, 1), e.g. 0.05`);

@@ -1,6 +1,7 @@
 // faultsweep compare: two result folders, or one folder split by filters, set side by side after
 // the fact, paired on shared seeds and unpaired otherwise, with no NaN anywhere.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { faultsweep, tempDir } from './helpers.js';
@@ -36,6 +37,21 @@ test('two runs of nowait-vs-persend, one per polling mode: throughput ratio with
   const md = String((await faultsweep(['compare', a, b, '--markdown'])).stdout);
   assert.match(md, /^\| cell \| stepsPerSec \(B\/A\) \| remoteRequestsPerSec \(B\/A\) \| slowdown \(B\/A\) \| failures A vs B \|$/m);
   assert.equal(md.split('\n').filter((l) => l.startsWith('| drop=')).length, 4);
+
+  // --out writes the same verdicts as text, Markdown, JSON and a page with the two charts, into a
+  // new or empty folder only
+  const folder = join(base, 'per-send-vs-nowait');
+  const written = await faultsweep(['compare', a, b, '--out', folder]);
+  assert.equal(written.exitCode, 0, String(written.stderr));
+  assert.equal(readFileSync(join(folder, 'compare.txt'), 'utf8'), `${String(r.stdout)}\n`); // execa drops the last newline
+  assert.equal(readFileSync(join(folder, 'compare.md'), 'utf8'), `${md}\n`);
+  assert.equal(JSON.parse(readFileSync(join(folder, 'compare.json'), 'utf8')).cells.length, 4);
+  const html = readFileSync(join(folder, 'compare.html'), 'utf8');
+  assert.deepEqual([...html.matchAll(/<figure data-chart="([\w-]+)"[^>]*><svg /g)].map((m) => m[1]), ['comparison-ratios', 'failure-rates']);
+  assert.doesNotMatch(html, /NaN|<script/);
+  const again = await faultsweep(['compare', a, b, '--out', folder]);
+  assert.equal(again.exitCode, 2);
+  assert.match(String(again.stderr), /the folder is not empty/);
 
   // per-send against nowait: slower beyond 5% at 95%, and failing significantly more often
   const worse = await faultsweep(['compare', b, a, '--fail-on-regression']);

@@ -42,7 +42,7 @@ function validateJunit(t: { skip(m: string): void }, file: string): boolean {
   return true;
 }
 
-test('qualify stops a failing cell after its first round and runs the clean one until the Wilson bound decides', async (t) => {
+test('qualify stops a failing cell after its first round, runs the clean one until the Wilson bound decides, and resumes onto the same decisions', async (t) => {
   const file = experiment('0.02');
   const out = join(tempDir('q'), 'run');
   const r = await faultsweep(['qualify', file, '--out', out, '--jobs', '2']);
@@ -70,33 +70,27 @@ test('qualify stops a failing cell after its first round and runs the clean one 
   assert.equal(again.exitCode, 0, again.stderr);
   assert.match(again.stdout, /hang/);
 
+  // a qualify cut short (the plan and the first 60 records, as a kill in its fourth round leaves
+  // them) resumes onto the same decisions without running a trial twice
+  const cut = tempDir('q');
+  copyFileSync(join(out, 'plan.json'), join(cut, 'plan.json'));
+  const records = readFileSync(join(out, 'trials.jsonl'), 'utf8').trim().split('\n');
+  writeFileSync(join(cut, 'trials.jsonl'), records.slice(0, 60).join('\n') + '\n');
+  const resumed = await faultsweep(['qualify', '--resume', cut]);
+  assert.equal(resumed.exitCode, 1, resumed.stderr);
+  assert.equal(resumed.stdout.replace(/.*-> .*\n/, '').replace(/junit: .*/, ''), r.stdout.replace(/.*-> .*\n/, '').replace(/junit: .*/, ''));
+  const keys = (dir: string) => readFileSync(join(dir, 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => { const x = JSON.parse(l); return `${x.cell}/${x.seed}/${x.digest}`; }).sort();
+  assert.deepEqual(keys(cut), keys(out));
+  // run --resume refuses a qualify folder and says which command finishes it
+  const wrong = await faultsweep(['run', '--resume', cut]);
+  assert.equal(wrong.exitCode, 2);
+  assert.match(wrong.stderr, /a qualify, not a run; finish it with faultsweep qualify --resume/);
+
   // faultsweep report walks the same rounds on the recorded trials and runs none
   const rep = await faultsweep(['report', out]);
   assert.equal(rep.exitCode, 1);
   assert.match(rep.stdout, /2 cells: 1 pass, 1 fail, 0 undecided; 199 trials/);
   assert.equal(readFileSync(join(out, 'trials.jsonl'), 'utf8').trim().split('\n').length, 199);
-});
-
-test('a qualify cut short resumes onto the same decisions without running a trial twice', async () => {
-  const file = experiment('0.02');
-  const whole = join(tempDir('q'), 'whole');
-  const first = await faultsweep(['qualify', file, '--out', whole, '--json']);
-  assert.equal(first.exitCode, 1, first.stderr);
-  // the folder as a kill in its fourth round would leave it: the plan and the first 60 records
-  const cut = tempDir('q');
-  copyFileSync(join(whole, 'plan.json'), join(cut, 'plan.json'));
-  const records = readFileSync(join(whole, 'trials.jsonl'), 'utf8').trim().split('\n');
-  writeFileSync(join(cut, 'trials.jsonl'), records.slice(0, 60).join('\n') + '\n');
-  const resumed = await faultsweep(['qualify', '--resume', cut, '--json']);
-  assert.equal(resumed.exitCode, 1, resumed.stderr);
-  const decisions = (s: string) => JSON.parse(s).decisions;
-  assert.deepEqual(decisions(resumed.stdout), decisions(first.stdout));
-  const keys = (dir: string) => readFileSync(join(dir, 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => { const r = JSON.parse(l); return `${r.cell}/${r.seed}/${r.digest}`; }).sort();
-  assert.deepEqual(keys(cut), keys(whole));
-  // run --resume refuses a qualify folder and says which command finishes it
-  const wrong = await faultsweep(['run', '--resume', cut]);
-  assert.equal(wrong.exitCode, 2);
-  assert.match(wrong.stderr, /a qualify, not a run; finish it with faultsweep qualify --resume/);
 });
 
 test('a rate gate still open at --max-seeds is undecided, which fails, and says so in junit.xml', async (t) => {

@@ -126,24 +126,27 @@ export function charts(plan: Plan, summary: Summary): Chart[] {
   const ratios = (summary.comparisons ?? []).flatMap((cmp) =>
     Object.entries(cmp.metrics).map(([m, r]) => ({ pair: `${m}: ${cmp.axis}=${String(cmp.candidate)} vs ${String(cmp.baseline)}${Object.keys(cmp.params).length ? ` (${cellLabel(cmp.params, '')})` : ''}`, ratio: r.ratio, low: r.low, high: r.high })),
   );
-  if (ratios.length) {
-    out.push({
-      id: 'comparison-ratios',
-      title: 'paired ratios',
-      spec: {
-        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-        title: { text: 'candidate / baseline on the same seeds', subtitle: 'ratio of means over the pairs in which both completed, 95% bootstrap interval' },
-        width: WIDTH,
-        height: Math.max(60, 22 * ratios.length),
-        data: { values: ratios },
-        layer: [
-          { mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { x: { datum: 1, type: 'quantitative' } } },
-          ...intervalLayer({ y: { field: 'pair', type: 'nominal', title: null, sort: null, axis: { labelLimit: 500 } } }, { x: { field: 'ratio', type: 'quantitative', title: 'ratio', scale: { zero: false } } }, 'low', 'high'),
-        ],
-      } as TopLevelSpec,
-    });
-  }
+  if (ratios.length) out.push(ratioChart(ratios, 'candidate / baseline on the same seeds'));
   return out;
+}
+
+/** Ratios with their intervals and a line at 1: the in-run comparison and `compare --out`. */
+export function ratioChart(ratios: { pair: string; ratio: number; low: number; high: number }[], title: string): Chart {
+  return {
+    id: 'comparison-ratios',
+    title,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: { text: title, subtitle: 'ratio of means over completed trials, 95% bootstrap interval' },
+      width: WIDTH,
+      height: Math.max(60, 22 * ratios.length),
+      data: { values: ratios },
+      layer: [
+        { mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { x: { datum: 1, type: 'quantitative' } } },
+        ...intervalLayer({ y: { field: 'pair', type: 'nominal', title: null, sort: null, axis: { labelLimit: 500 } } }, { x: { field: 'ratio', type: 'quantitative', title: 'ratio', scale: { zero: false } } }, 'low', 'high'),
+      ],
+    } as TopLevelSpec,
+  };
 }
 
 /** Renders a chart to SVG with Vega (loaded on first use: it is large, and most commands never

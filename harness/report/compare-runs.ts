@@ -52,7 +52,11 @@ export function compareRuns(a: Side, b: Side, metrics: string[], units: (metric:
   const key = (p: Params) => canonicalJson(Object.fromEntries(Object.entries(p).filter(([k]) => !compared.has(k))));
   const bySide = (s: Side) => {
     const m = new Map<string, TrialRecord[]>();
-    for (const r of s.records) m.set(r.cell, [...(m.get(r.cell) ?? []), r]);
+    for (const r of s.records) {
+      const rs = m.get(r.cell);
+      if (rs) rs.push(r);
+      else m.set(r.cell, [r]);
+    }
     return m;
   };
   const ra = bySide(a), rb = bySide(b);

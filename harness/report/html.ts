@@ -4,7 +4,9 @@
 // forbids scripts besides, so a payload in an experiment file stays text.
 import escapeHtml from 'escape-html';
 import type { Plan } from '../experiment/load.js';
-import { charts, renderSvg } from './charts.js';
+import type { TopLevelSpec } from 'vega-lite';
+import { cellLabel, charts, ratioChart, renderSvg, type Chart } from './charts.js';
+import type { CellVerdict } from './compare-runs.js';
 import { gateVerdict, type GateResult } from './gates.js';
 import type { JunitOptions } from './junit.js';
 import type { Summary } from './summary.js';
@@ -32,11 +34,37 @@ function table(rows: string[][], numeric = (v: string) => /^[\d.,%±\s[\]e+-]+$/
 
 const badge = (pass: boolean, text = pass ? 'PASS' : 'FAIL') => `<span class="${pass ? 'pass' : 'fail'}">${escapeHtml(text)}</span>`;
 
+/** A chart as the page shows it: its SVG in a figure named for the browser test. */
+async function figure(c: Chart): Promise<string> {
+  return `<figure data-chart="${escapeHtml(c.id)}" id="chart-${escapeHtml(c.id)}">${await renderSvg(c.spec)}</figure>`;
+}
+
+/** The page around the sections: title, description, a line of facts, links to each section. */
+function page(title: string, description: string, meta: string, sections: string[]): string {
+  const nav = [...sections.join('').matchAll(/<h2 id="([\w-]+)">([^<]+)<\/h2>/g)].map(([, id, text]) => `<a href="#${id}">${text}</a>`).join('');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(`faultsweep: ${title}`)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+${description ? `<p class="desc">${escapeHtml(description.trim())}</p>` : ''}
+<p class="meta">${escapeHtml(meta)}</p>
+<nav>${nav}</nav>
+${sections.join('\n')}
+</body>
+</html>
+`;
+}
+
 export async function reportHtml(plan: Plan, summary: Summary, gates: GateResult[], decisions?: JunitOptions['decisions']): Promise<string> {
   const trials = summary.cells.reduce((n, c) => n + c.trials, 0);
-  const figures = await Promise.all(
-    charts(plan, summary).map(async (c) => `<figure data-chart="${escapeHtml(c.id)}" id="chart-${escapeHtml(c.id)}">${await renderSvg(c.spec)}</figure>`),
-  );
+  const figures = await Promise.all(charts(plan, summary).map(figure));
   const sections: string[] = [];
   if (decisions?.size) {
     const rows = [...decisions].map(([cell, d]) => `<tr><td><code>${escapeHtml(cell)}</code></td><td class="num">${fmt(d.seeds)}</td><td>${badge(d.verdict === 'pass', d.verdict.toUpperCase())}</td><td>${escapeHtml(d.why)}</td></tr>`);
@@ -55,24 +83,35 @@ export async function reportHtml(plan: Plan, summary: Summary, gates: GateResult
     const rows = failures.map((f) => `<tr><td><code>${escapeHtml(f.cell)}</code></td><td>${escapeHtml(f.outcome)}</td><td class="num">${f.count}</td><td>${escapeHtml(f.signature)}</td><td><code>${escapeHtml(f.replay)}</code></td></tr>`);
     sections.push(`<h2 id="failures">Failures by signature</h2><table><thead><tr><th>cell</th><th>outcome</th><th>count</th><th>signature</th><th>replay one</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
   }
-  const nav = [...sections.join('').matchAll(/<h2 id="([\w-]+)">([^<]+)<\/h2>/g)].map(([, id, text]) => `<a href="#${id}">${text}</a>`).join('');
   const sets = plan.sets.length ? `; ${plan.sets.map((s) => `--set ${s}`).join(' ')}` : '';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(`faultsweep: ${plan.experiment}`)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>${escapeHtml(plan.experiment)}</h1>
-${plan.description ? `<p class="desc">${escapeHtml(plan.description.trim())}</p>` : ''}
-<p class="meta">${summary.cells.length} cells, ${fmt(trials)} trials; ${escapeHtml(plan.file + sets + (plan.where ? `; --where ${plan.where}` : ''))}</p>
-<nav>${nav}</nav>
-${sections.join('\n')}
-</body>
-</html>
-`;
+  return page(plan.experiment, plan.description, `${summary.cells.length} cells, ${fmt(trials)} trials; ${plan.file}${sets}${plan.where ? `; --where ${plan.where}` : ''}`, sections);
+}
+
+/** `faultsweep compare --out`: the verdicts, the ratios and both sides' failure rates. */
+export async function compareHtml(a: string, b: string, verdicts: CellVerdict[], text: string): Promise<string> {
+  const where = (v: CellVerdict) => cellLabel(v.params, '(the only cell)');
+  const ratios = verdicts.flatMap((v) => Object.entries(v.metrics).map(([m, r]) => ({ pair: `${m}: ${where(v)}`, ratio: r.ratio, low: r.low, high: r.high })));
+  const rates = verdicts.flatMap((v) => [
+    { cell: where(v), side: `A ${a}`, ...v.failures.a },
+    { cell: where(v), side: `B ${b}`, ...v.failures.b },
+  ]);
+  const failureChart: Chart = {
+    id: 'failure-rates',
+    title: 'failure rates, A and B',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: { text: 'failure rate of each side', subtitle: '95% Wilson score interval' },
+      width: 460,
+      height: Math.max(60, 30 * verdicts.length),
+      data: { values: rates },
+      encoding: { y: { field: 'cell', type: 'nominal', title: null, sort: null, axis: { labelLimit: 400 } }, yOffset: { field: 'side' }, color: { field: 'side', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 600 } } },
+      layer: [
+        { mark: 'rule', encoding: { x: { field: 'low', type: 'quantitative', title: 'failure rate', scale: { domain: [0, 1] }, axis: { format: '%' } }, x2: { field: 'high' } } },
+        { mark: { type: 'point', filled: true, size: 60 }, encoding: { x: { field: 'rate', type: 'quantitative' } } },
+      ],
+    } as TopLevelSpec,
+  };
+  const figures = await Promise.all([...(ratios.length ? [ratioChart(ratios, 'B / A')] : []), failureChart].map(figure));
+  const sections = [`<h2 id="charts">Charts</h2><div class="charts">${figures.join('')}</div>`, `<h2 id="verdicts">Verdicts</h2><pre>${escapeHtml(text)}</pre>`];
+  return page(`compare: ${b} against ${a}`, '', `A ${a}, B ${b}; ${verdicts.length} cells matched`, sections);
 }

@@ -56,6 +56,20 @@ function makeDirs(dir: string): string[] {
   return missing;
 }
 
+/** An --out folder faultsweep may write: new (made here, with any parents it needed) or empty. */
+export function claimFolder(out: string): { dir: string; made: string[] } {
+  const dir = resolve(out);
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new InputError(`--out ${out}: a file is in the way`);
+    const entries = readdirSync(dir);
+    if (entries.length) {
+      const hint = entries.includes(PLAN) ? `it holds a run: finish it with --resume ${out}` : 'faultsweep writes only into a new or empty folder';
+      throw new InputError(`--out ${out}: the folder is not empty (${entries.length} entries); ${hint}`);
+    }
+  }
+  return { dir, made: makeDirs(dir) };
+}
+
 /** A run's results folder, locked while the run lasts. */
 export class RunFolder {
   private release: (() => Promise<void>) | undefined;
@@ -71,16 +85,7 @@ export class RunFolder {
     let dir: string;
     let made: string[];
     if (opts.out !== undefined) {
-      dir = resolve(opts.out);
-      if (existsSync(dir)) {
-        if (!statSync(dir).isDirectory()) throw new InputError(`--out ${opts.out}: a file is in the way`);
-        const entries = readdirSync(dir);
-        if (entries.length) {
-          const hint = entries.includes(PLAN) ? `it holds a run: finish it with --resume ${opts.out}` : 'faultsweep writes only into a new or empty folder';
-          throw new InputError(`--out ${opts.out}: the folder is not empty (${entries.length} entries); ${hint}`);
-        }
-      }
-      made = makeDirs(dir);
+      ({ dir, made } = claimFolder(opts.out));
     } else {
       made = makeDirs(opts.base);
       for (let n = 1; ; n++) {

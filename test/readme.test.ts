@@ -61,7 +61,8 @@ const { run, skipped } = examples(readme);
 
 test('the README shows at least fifteen commands with their output, and skips few', () => {
   assert.ok(run.length >= 15, `only ${run.length} commands`);
-  assert.ok(skipped <= 2, `${skipped} skipped`);
+  // bench timings, and two 30 s qualify runs whose decisions other tests check
+  assert.ok(skipped <= 3, `${skipped} skipped`);
 });
 
 // A newcomer's folder: the repository's experiments and fixtures beside it, faultsweep on PATH,

@@ -20,16 +20,18 @@ async function cells(args: string[]): Promise<{ exitCode: number; cells: CellSum
 
 const release = 'experiments/release-1024.yaml';
 
-test('release-1024 with the clamp qualifies: every pattern at 1024 ranks runs clean and passes its gates', async () => {
-  // The README shows this qualify's output; it runs here once, with its numbers checked.
-  const r = await faultsweep(['qualify', release, '--json', '--out', `${tempDir('xpmem-mpi')}/run`]);
+test('release-1024 with the clamp qualifies: the patterns that hang without it run clean at 1024 ranks and pass', async () => {
+  // The two the README's unfixed qualify shows hanging; the other six pass there with or without
+  // the clamp, so they are not run again here (32 trials at 1024 ranks take 30 s).
+  const where = 'workload.pattern == "alltoall" or workload.pattern == "one-to-many"';
+  const r = await faultsweep(['qualify', release, '--where', where, '--json', '--out', `${tempDir('xpmem-mpi')}/run`]);
   assert.equal(r.exitCode, 0, String(r.stderr));
   const q = JSON.parse(String(r.stdout));
-  assert.deepEqual(q.decisions.map((d: { verdict: string; seeds: number }) => [d.verdict, d.seeds]), Array(8).fill(['pass', 4]));
-  assert.equal(q.gates.length, 16);
+  assert.deepEqual(q.decisions.map((d: { verdict: string; seeds: number }) => [d.verdict, d.seeds]), Array(2).fill(['pass', 4]));
+  assert.equal(q.gates.length, 4);
   assert.ok(q.gates.every((g: { pass: boolean }) => g.pass));
   const cs = q.cells as CellSummary[];
-  assert.equal(cs.length, 8);
+  assert.equal(cs.length, 2);
   for (const c of cs) {
     assert.equal(c.outcomes.ok, c.trials, `${c.params['workload.pattern']}: ${JSON.stringify(c.outcomes)}`);
     assert.ok(c.metrics.messages.mean > 0);

@@ -1,9 +1,8 @@
 // Benchmarks of whole trials: one cell of an experiment file, timed in this process by tinybench
 // and, where a memory target is set, run once more in a fresh process to read its peak RSS.
-import { execa } from 'execa';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadExperiment } from '../experiment/load.js';
+import type { Cell } from '../experiment/load.js';
 import { projectRoot } from '../registry.js';
 import { runTrial } from '../run/trial.js';
 import { registerBench } from './index.js';
@@ -27,7 +26,7 @@ const child = fileURLToPath(new URL('./trial-child.js', import.meta.url));
 export function registerTrialBench(name: string, o: TrialBenchOptions): void {
   registerBench(name, () => {
     const file = join(projectRoot, o.file);
-    const cell = loadExperiment(file, { sets: o.sets }).cells[0];
+    let cell: Cell;
     let outcome = '';
     return {
       name,
@@ -36,12 +35,19 @@ export function registerTrialBench(name: string, o: TrialBenchOptions): void {
       iterations: o.iterations,
       warmups: o.warmups,
       maxMs: o.maxMs,
+      // Model files register these, and every worker thread loads the model files: the loader
+      // and execa load only when a benchmark runs.
+      setup: async () => {
+        const { loadExperiment } = await import('../experiment/load.js');
+        cell = loadExperiment(file, { sets: o.sets }).cells[0];
+      },
       fn: () => {
         outcome = runTrial({ cell, seed: 1, replayBase: '' }).outcome;
       },
       memory: o.maxBytes === undefined ? undefined : {
         maxBytes: o.maxBytes,
         peakBytes: async () => {
+          const { execa } = await import('execa');
           const r = await execa(process.execPath, [child, file, '1', ...o.sets.flatMap((s) => ['--set', s])]);
           return (JSON.parse(r.stdout) as { maxRssBytes: number }).maxRssBytes;
         },

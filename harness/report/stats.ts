@@ -4,13 +4,32 @@
 // Fisher for failure rates on different ones, Wilcoxon signed-rank for a metric on the same
 // seeds, Mann-Whitney U when the seeds differ, and bootstrap intervals of the ratio of means.
 // The distributions come from stdlib; every function is checked against scipy in the tests.
-import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
-import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf';
-import hypergeometricPmf from '@stdlib/stats-base-dists-hypergeometric-pmf';
-import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
-import wilcoxon from '@stdlib/stats-wilcoxon';
+import { createRequire } from 'node:module';
 import { mathjs } from '../mathjs.js';
 import { Rng } from '../sim/rng.js';
+
+// stdlib is some 700 small modules: loaded when a test first needs it, not by every worker thread
+// and command that only summarises (load.ts checks gates, and gates read Wilson intervals).
+const require = createRequire(import.meta.url);
+let dists:
+  | {
+      betaQuantile: typeof import('@stdlib/stats-base-dists-beta-quantile');
+      binomialCdf: typeof import('@stdlib/stats-base-dists-binomial-cdf');
+      hypergeometricPmf: typeof import('@stdlib/stats-base-dists-hypergeometric-pmf');
+      normalCdf: typeof import('@stdlib/stats-base-dists-normal-cdf');
+      wilcoxon: typeof import('@stdlib/stats-wilcoxon');
+    }
+  | undefined;
+
+function stdlib(): NonNullable<typeof dists> {
+  return (dists ??= {
+    betaQuantile: require('@stdlib/stats-base-dists-beta-quantile'),
+    binomialCdf: require('@stdlib/stats-base-dists-binomial-cdf'),
+    hypergeometricPmf: require('@stdlib/stats-base-dists-hypergeometric-pmf'),
+    normalCdf: require('@stdlib/stats-base-dists-normal-cdf'),
+    wilcoxon: require('@stdlib/stats-wilcoxon'),
+  });
+}
 
 export interface Interval {
   rate: number;
@@ -31,6 +50,7 @@ export function wilson(k: number, n: number, z = 1.959963984540054): Interval {
 /** 95% Clopper-Pearson ("exact") interval: never narrower than the coverage it promises. */
 export function clopperPearson(k: number, n: number, alpha = 0.05): Interval {
   if (n === 0) return { rate: 0, low: 0, high: 1 };
+  const { betaQuantile } = stdlib();
   return { rate: k / n, low: k === 0 ? 0 : betaQuantile(alpha / 2, k, n - k + 1), high: k === n ? 1 : betaQuantile(1 - alpha / 2, k + 1, n - k) };
 }
 
@@ -55,7 +75,7 @@ export function classRate(count: number, n: number): ClassRate {
  *  summed by hand underflowed to p = 0 beyond 1,074 pairs). */
 export function mcnemarExact(b: number, c: number): number {
   const n = b + c;
-  return n === 0 ? 1 : Math.min(1, 2 * binomialCdf(Math.min(b, c), n, 0.5));
+  return n === 0 ? 1 : Math.min(1, 2 * stdlib().binomialCdf(Math.min(b, c), n, 0.5));
 }
 
 /** Two-sided Fisher exact test of k1 failures in n1 trials against k2 in n2: the tables with the
@@ -63,6 +83,7 @@ export function mcnemarExact(b: number, c: number): number {
 export function fisherExact(k1: number, n1: number, k2: number, n2: number): number {
   const N = n1 + n2, K = k1 + k2;
   if (n1 === 0 || n2 === 0 || K === 0 || K === N) return 1;
+  const { hypergeometricPmf } = stdlib();
   const observed = hypergeometricPmf(k1, N, K, n1);
   let p = 0;
   for (let x = Math.max(0, n1 - (N - K)); x <= Math.min(n1, K); x++) {
@@ -85,7 +106,7 @@ export function wilcoxonSignedRank(x: number[], y: number[]): TestResult | undef
   const kept = x.map((v, i) => [v, y[i]]).filter(([v, w]) => v !== w);
   const n = kept.length;
   if (n < 2) return undefined;
-  const r = wilcoxon(kept.map(([v]) => v), kept.map(([, w]) => w));
+  const r = stdlib().wilcoxon(kept.map(([v]) => v), kept.map(([, w]) => w));
   // stdlib doubles the one-sided exact p without a cap: 1.25 for 3 pairs split 2 to 1.
   return { statistic: Math.min(r.statistic, (n * (n + 1)) / 2 - r.statistic), pValue: Math.min(1, r.pValue) };
 }
@@ -110,7 +131,7 @@ export function mannWhitneyU(x: number[], y: number[]): TestResult {
   const sigma = Math.sqrt(((n1 * n2) / 12) * (n + 1 - ties / (n * (n - 1))));
   if (sigma === 0) return { statistic: u1, pValue: 1 };
   const z = (Math.max(u1, n1 * n2 - u1) - mu - 0.5) / sigma;
-  return { statistic: u1, pValue: Math.min(1, 2 * (1 - normalCdf(z, 0, 1))) };
+  return { statistic: u1, pValue: Math.min(1, 2 * (1 - stdlib().normalCdf(z, 0, 1))) };
 }
 
 export interface Ratio {

@@ -28,6 +28,7 @@ const positiveInt = (what: string) => (v: string) => {
   return n;
 };
 const collect = (v: string, acc: string[]) => [...acc, v];
+const plural = (n: number, word: string) => `${fmt(n)} ${word}${n === 1 ? '' : 's'}`;
 
 function shellQuote(s: string): string {
   return /^[\w./=:,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
@@ -67,6 +68,16 @@ const limitOptions = (c: Command) =>
   c
     .option('--max-cells <n>', `refuse sweeps of more cells than this (default ${DEFAULT_MAX.cells})`, positiveInt('--max-cells'))
     .option('--max-trials <n>', `refuse runs of more trials than this (default ${DEFAULT_MAX.trials})`, positiveInt('--max-trials'));
+
+/** What run and qualify share: how to run, where to write, which cells, and the limits. */
+const sweepOptions = (c: Command) =>
+  limitOptions(
+    c
+      .option('--jobs <n>', 'worker threads', positiveInt('--jobs'), availableParallelism())
+      .option('--out <dir>', 'results folder, new or empty (default results/<name>/<UTC time>/ under the current folder)')
+      .option('--set <key=value>', 'override a key, e.g. workload.threads=4 (repeatable)', collect, [])
+      .option('--where <expr>', 'only the cells where this mathjs condition holds'),
+  );
 
 interface RunOptions {
   seeds?: number;
@@ -144,7 +155,7 @@ async function qualifyReport(plan: Plan, q: Qualification, json: boolean, dir: s
     const axes = [...new Set(plan.cells.flatMap((c) => Object.keys(c.params)))];
     const label = { pass: 'PASS', fail: 'FAIL', undecided: 'UNDECIDED' };
     console.log(renderTable([['cell', ...axes, 'seeds', 'verdict', 'why it stopped'], ...q.decisions.map((d) => [d.cell, ...axes.map((a) => String(plan.cells.find((c) => c.id === d.cell)!.params[a])), fmt(d.seeds), label[d.verdict], d.why])]));
-    console.log(`\n${plan.cells.length} cells: ${count('pass')} pass, ${count('fail')} fail, ${count('undecided')} undecided; ${fmt(trials)} trials in ${q.rounds} round${q.rounds === 1 ? "" : "s"} (${fmt(plan.qualify!.maxSeeds)} seeds per cell at most)`);
+    console.log(`\n${plural(plan.cells.length, 'cell')}: ${count('pass')} pass, ${count('fail')} fail, ${count('undecided')} undecided; ${plural(trials, 'trial')} in ${plural(q.rounds, 'round')} (${fmt(plan.qualify!.maxSeeds)} seeds per cell at most)`);
     for (const g of q.gates.filter((g) => !g.pass && g.replay)) console.log(`  ${g.gate}, cell ${g.cell}: replay: ${g.replay}`);
     console.log(`junit: ${shownPath(join(dir, JUNIT))}`);
   }
@@ -196,16 +207,12 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s) });
 
-  limitOptions(
+  sweepOptions(
     program
       .command('run')
       .description('Run every (cell, seed) of an experiment and print its summary.')
       .argument('[experiment]', 'experiment YAML file')
       .option('--seeds <n>', 'seeds per cell (overrides the file)', positiveInt('--seeds'))
-      .option('--jobs <n>', 'worker threads', positiveInt('--jobs'), availableParallelism())
-      .option('--out <dir>', 'results folder, new or empty (default results/<name>/<UTC time>/ under the current folder)')
-      .option('--set <key=value>', 'override a key, e.g. workload.threads=4 (repeatable)', collect, [])
-      .option('--where <expr>', 'only the cells where this mathjs condition holds')
       .option('--resume <dir>', 'finish an interrupted run in this folder')
       .option('--dry-run', 'print the cells, the trial count and an estimate of the time; run nothing')
       .option('--json', 'print summary.json (with the results folder and the gates) instead of the table'),
@@ -256,17 +263,13 @@ function buildProgram(): Command {
       await report(plan, summary, records, Boolean(o.json), dir);
     });
 
-  limitOptions(
+  sweepOptions(
     program
       .command('qualify')
       .description('Decide whether a build may ship: run seeds in rounds until every gate of every cell is decided, write junit.xml.')
       .argument('[experiment]', 'experiment YAML file')
       .option('--max-seeds <n>', 'seeds per cell at most; a gate still open there is undecided, which is not a pass', positiveInt('--max-seeds'), 10_000)
       .option('--seeds <n>', "the experiment's seeds per cell (overrides the file): the sample count and zero-tolerance gates are judged on", positiveInt('--seeds'))
-      .option('--jobs <n>', 'worker threads', positiveInt('--jobs'), availableParallelism())
-      .option('--out <dir>', 'results folder, new or empty (default results/<name>/<UTC time>/ under the current folder)')
-      .option('--set <key=value>', 'override a key, e.g. kernel.xpmemMaxaddrClamp=false (repeatable)', collect, [])
-      .option('--where <expr>', 'only the cells where this mathjs condition holds')
       .option('--resume <dir>', 'finish an interrupted qualify in this folder')
       .option('--json', 'print the decisions, gates and cell summaries as JSON'),
   )
@@ -305,7 +308,7 @@ function buildProgram(): Command {
         folder = await RunFolder.create(plan, { out: o.out, base: resolve('results', plan.experiment), stamp: utcStamp() });
       }
       const dir = folder.dir;
-      if (!o.json) console.log(`${plan.experiment}: ${plan.cells.length} cells, ${plan.seeds.length} seeds each and up to ${fmt(plan.qualify!.maxSeeds)} where a gate needs them, on ${o.jobs} worker threads -> ${shownPath(dir)}`);
+      if (!o.json) console.log(`${plan.experiment}: ${plural(plan.cells.length, 'cell')}, ${plan.seeds.length} seeds each and up to ${fmt(plan.qualify!.maxSeeds)} where a gate needs them, on ${o.jobs} worker threads -> ${shownPath(dir)}`);
       let q: Qualification;
       try {
         const { qualify } = await import('./run/qualify.js');
@@ -321,7 +324,7 @@ function buildProgram(): Command {
             // has the trial-by-trial one); in a log, only what does not change from run to run.
             const seconds = (Date.now() - t0) / 1000;
             const eta = process.stderr.isTTY && ran > 0 ? `, about ${Math.ceil((trials * seconds) / ran)} s` : '';
-            process.stderr.write(`round ${round}: ${open} of ${plan.cells.length} cells undecided, ${fmt(trials)} trials${eta}\n`);
+            process.stderr.write(`round ${round}: ${open} of ${plural(plan.cells.length, 'cell')} undecided, ${plural(trials, 'trial')}${eta}\n`);
             ran += trials;
           },
         });

@@ -143,6 +143,36 @@ function printGates(gates: GateResult[]): void {
   }
 }
 
+function resumeOnly(file: string | undefined, o: RunOptions): void {
+  if (file || o.set.length || o.where || o.seeds || o.out) throw new InputError('--resume DIR takes the experiment and its options from DIR/plan.json; give no experiment, --set, --where, --seeds or --out');
+}
+
+/** The folder --resume names, if it holds what this command makes: a run or a qualify. */
+async function resumeFolder(dir: string, file: string | undefined, o: RunOptions, command: 'run' | 'qualify'): Promise<{ folder: RunFolder; plan: Plan }> {
+  resumeOnly(file, o);
+  const opened = await RunFolder.open(dir);
+  const kind = opened.plan.qualify ? 'qualify' : 'run';
+  if (kind !== command) {
+    await opened.folder.unlock();
+    throw new InputError(`${dir}: a ${kind}, not a ${command}; finish it with faultsweep ${kind} --resume ${dir}`);
+  }
+  return opened;
+}
+
+/** A command's trials in its locked folder. Input only a trial can check (a malformed line deep
+ *  in a trace file): a folder this command made takes back what it wrote; a resumed one keeps
+ *  what it had. */
+async function inFolder<T>(folder: RunFolder, resumed: boolean, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof InputError && !resumed) await folder.discard();
+    throw e;
+  } finally {
+    await folder.unlock();
+  }
+}
+
 /** Qualify's verdicts: per cell the seeds it needed and why it stopped; reports and junit.xml
  *  written; exit 1 unless every cell passed. */
 async function qualifyReport(plan: Plan, q: Qualification, json: boolean, dir: string): Promise<void> {
@@ -228,15 +258,13 @@ function buildProgram(): Command {
     )
     .action(async (file: string | undefined, o: RunOptions) => {
       let plan: Plan;
-      let folder: RunFolder | undefined;
+      let folder: RunFolder;
       if (o.resume) {
-        if (file || o.set.length || o.where || o.seeds || o.out) throw new InputError('--resume DIR takes the experiment and its options from DIR/plan.json; give no experiment, --set, --where, --seeds or --out');
-        if (o.dryRun) return dryRun(readJson<Plan>(join(o.resume, PLAN)), o, o.resume);
-        ({ folder, plan } = await RunFolder.open(o.resume));
-        if (plan.qualify) {
-          await folder.unlock();
-          throw new InputError(`${o.resume}: a qualify, not a run; finish it with faultsweep qualify --resume ${o.resume}`);
+        if (o.dryRun) {
+          resumeOnly(file, o);
+          return dryRun(readJson<Plan>(join(o.resume, PLAN)), o, o.resume);
         }
+        ({ folder, plan } = await resumeFolder(o.resume, file, o, 'run'));
       } else {
         if (!file) throw new InputError('run: name an experiment file, or --resume DIR');
         plan = loadExperiment(file, loadOptions(o));
@@ -246,20 +274,10 @@ function buildProgram(): Command {
       const dir = folder.dir;
       const total = plan.cells.length * plan.seeds.length;
       if (!o.json) console.log(`${plan.experiment}: ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${total} trials on ${o.jobs} worker threads -> ${shownPath(dir)}`);
-      let summary: Summary;
-      let records: TrialRecord[];
-      try {
-        // The pool (piscina) and the progress bar load only for a run.
-        const { execute } = await import('./run/runner.js');
-        ({ summary, records } = await execute(plan, dir, { jobs: o.jobs, progress: Boolean(process.stderr.isTTY) && !o.json, replayBase: replayBase(plan) }));
-      } catch (e) {
-        // Input only a trial can check (a malformed line deep in a trace file): a run this command
-        // started takes back what it wrote; a resumed one keeps what it had.
-        if (e instanceof InputError && !o.resume) await folder.discard();
-        throw e;
-      } finally {
-        await folder.unlock();
-      }
+      // The pool (piscina) and the progress bar load only for a run.
+      const { summary, records } = await inFolder(folder, Boolean(o.resume), async () =>
+        (await import('./run/runner.js')).execute(plan, dir, { jobs: o.jobs, progress: Boolean(process.stderr.isTTY) && !o.json, replayBase: replayBase(plan) }),
+      );
       await report(plan, summary, records, Boolean(o.json), dir);
     });
 
@@ -293,12 +311,7 @@ function buildProgram(): Command {
       let plan: Plan;
       let folder: RunFolder;
       if (o.resume) {
-        if (file || o.set.length || o.where || o.seeds || o.out) throw new InputError('--resume DIR takes the experiment and its options from DIR/plan.json; give no experiment, --set, --where, --seeds or --out');
-        ({ folder, plan } = await RunFolder.open(o.resume));
-        if (!plan.qualify) {
-          await folder.unlock();
-          throw new InputError(`${o.resume}: a run, not a qualify; finish it with faultsweep run --resume ${o.resume}`);
-        }
+        ({ folder, plan } = await resumeFolder(o.resume, file, o, 'qualify'));
       } else {
         if (!file) throw new InputError('qualify: name an experiment file, or --resume DIR');
         plan = loadExperiment(file, loadOptions(o));
@@ -309,10 +322,8 @@ function buildProgram(): Command {
       }
       const dir = folder.dir;
       if (!o.json) console.log(`${plan.experiment}: ${plural(plan.cells.length, 'cell')}, ${plan.seeds.length} seeds each and up to ${fmt(plan.qualify!.maxSeeds)} where a gate needs them, on ${o.jobs} worker threads -> ${shownPath(dir)}`);
-      let q: Qualification;
-      try {
-        const { qualify } = await import('./run/qualify.js');
-        q = await qualify(plan, dir, {
+      const q = await inFolder(folder, Boolean(o.resume), async () =>
+        (await import('./run/qualify.js')).qualify(plan, dir, {
           jobs: o.jobs,
           maxSeeds: plan.qualify!.maxSeeds,
           progress: Boolean(process.stderr.isTTY) && !o.json,
@@ -327,13 +338,8 @@ function buildProgram(): Command {
             process.stderr.write(`round ${round}: ${open} of ${plural(plan.cells.length, 'cell')} undecided, ${plural(trials, 'trial')}${eta}\n`);
             ran += trials;
           },
-        });
-      } catch (e) {
-        if (e instanceof InputError && !o.resume) await folder.discard();
-        throw e;
-      } finally {
-        await folder.unlock();
-      }
+        }),
+      );
       await qualifyReport(plan, q, Boolean(o.json), dir);
     });
 

@@ -127,7 +127,8 @@ export async function qualify(plan: Plan, dir: string, opts: QualifyOptions): Pr
   try {
     for (;;) {
       const bySeed = new Map(records.map((r) => [`${r.cell}/${r.seed}`, r]));
-      const summary = summarizeRun(plan, givenRecords(plan, records, given));
+      // Gates read cell summaries only: the paired comparison waits for the final summary.
+      const summary = summarizeRun({ ...plan, compare: undefined }, givenRecords(plan, records, given));
       const byId = new Map(summary.cells.map((c) => [c.id, c]));
       const targets = new Map<string, number>();
       last = [];

@@ -70,7 +70,31 @@ export interface CompiledGate {
 export function compileGate(g: Gate, metrics: Iterable<string>): CompiledGate {
   const check = gateCheck(g);
   const { tree, evaluate } = checkedExpression(check, new Set([...RESERVED, ...metrics]));
+  checkFields(tree);
   return { gate: g, name: gateName(g), check, tree, evaluate, reads: readsOf(tree) };
+}
+
+/** The values a gate may read of each name: a misspelt one is refused at load, not at the end
+ *  of a run. */
+const FIELDS = {
+  class: ['count', 'rate', 'low', 'high'],
+  metric: ['mean', 'median', 'sd', 'p5', 'p95'],
+  fault: ['fired', 'trials'],
+};
+
+function checkFields(tree: MathNode): void {
+  tree.traverse((node) => {
+    const n = node as MathNode & Record<string, any>;
+    if (n.type !== 'AccessorNode' || !n.index.dotNotation) return;
+    const field = String(n.index.dimensions[0].value);
+    const obj = n.object as MathNode & Record<string, any>;
+    const [what, fields] =
+      obj.type === 'SymbolNode' && (GATE_CLASSES as readonly string[]).includes(obj.name) ? [obj.name, FIELDS.class]
+      : obj.type === 'SymbolNode' && !RESERVED.has(obj.name) ? [obj.name, FIELDS.metric]
+      : obj.type === 'AccessorNode' && obj.object.type === 'SymbolNode' && obj.object.name === 'fault' ? [`fault[${obj.index.dimensions[0].toString()}]`, FIELDS.fault]
+      : [undefined, []];
+    if (what !== undefined && !fields.includes(field)) throw new Error(`${what} has no '${field}'; it has ${fields.join(', ')}`);
+  });
 }
 
 function readsOf(tree: MathNode): Reads {

@@ -179,6 +179,10 @@ workloads.register({
     remoteRequestsPerSec: 'requests/s',
     missLatencyMeanUs: 'us',
     missLatencyP99Us: 'us',
+    flushLatencyMeanUs: 'us',
+    flushLatencyP99Us: 'us',
+    flushNetLatencyMeanUs: 'us',
+    flushNetLatencyP99Us: 'us',
   },
   headline: ['stepsPerSec', 'remoteRequestsPerSec', 'slowdown'],
   start(sim: Simulation, sys: { processor: MemoryPath; kernel: { build: string } }, c: Config) {
@@ -223,7 +227,7 @@ workloads.register({
             out.victimHitRatio = mem.victim.lookups ? mem.victim.hitCount / mem.victim.lookups : 0;
             out.victimRepeatHits = mem.victim.repeatHits;
           }
-          Object.assign(out, mem.missLatency.metrics('missLatency'));
+          Object.assign(out, mem.missLatency.metrics('missLatency'), mem.flushLatency.metrics('flushLatency'), mem.flushNetLatency.metrics('flushNetLatency'));
         }
         return out;
       },

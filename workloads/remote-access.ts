@@ -24,7 +24,7 @@ workloads.register({
   description: "LegoOS paper microbenchmark: threads touch random 4 KiB pages of a large remote region",
   systems: ['lego'],
   config,
-  units: { accessesPerSec: 'accesses/s', missRatio: 'ratio', remoteRequestsPerSec: 'requests/s', missLatencyMeanUs: 'us', missLatencyP99Us: 'us', flushes: 'flushes' },
+  units: { accessesPerSec: 'accesses/s', missRatio: 'ratio', remoteRequestsPerSec: 'requests/s', missLatencyMeanUs: 'us', missLatencyP99Us: 'us', flushLatencyMeanUs: 'us', flushLatencyP99Us: 'us', flushNetLatencyMeanUs: 'us', flushNetLatencyP99Us: 'us', flushes: 'flushes' },
   headline: ['accessesPerSec', 'missLatencyMeanUs', 'missLatencyP99Us'],
   start(sim: Simulation, sys: LegoSystem, c: Config) {
     const p = sys.processor;
@@ -61,6 +61,8 @@ workloads.register({
           remoteRequestsPerSec: secs > 0 ? sys.memory.served / secs : 0,
           flushes: p.flushes,
           ...p.missLatency.metrics('missLatency'),
+          ...p.flushLatency.metrics('flushLatency'),
+          ...p.flushNetLatency.metrics('flushNetLatency'),
         };
       },
     };

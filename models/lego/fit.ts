@@ -1,9 +1,10 @@
 // FIT, LegoOS's RPC layer over InfiniBand (net/lego/fit_internal.c, fit_ibapi.c), over a modeled
 // NIC. Each node pair has reliable-connection QPs chosen round robin; each node may have a
-// limited number of send WQEs outstanding; every WQE is signaled, and its CQE reaches the sender's
-// send CQ a size-dependent delay after posting (the remote ACK), while the message reaches the
-// receiver after the one-way latency interpolated from the testbed's RPC round trips, plus an
-// exponential queueing jitter. A fault may drop a CQE; what that does depends on the polling:
+// limited number of send WQEs outstanding. Posting a WQE costs the sender CPU time; the message
+// reaches the receiver after its wire time (the testbed's null-RPC round trips less the software
+// the models charge explicitly, see wireTable) plus an exponential queueing jitter; every WQE is
+// signaled, and its CQE reaches the sender's send CQ a short delay after posting. A fault may drop
+// a CQE; what that does depends on the polling:
 // - per-send: after each send, poll the send CQ until its CQE arrives. After 20 s print the
 //   "Fail to to get the CQE" block and a WARNING at fit_internal_poll_sendcq, then return
 //   -ETIMEDOUT (kernel.fit.pollTimeoutReturns), or keep spinning as the August 2018 code did.
@@ -37,7 +38,10 @@ const NOWAIT_BATCH = 12;
 const NOWAIT_BATCH_NOW = 24;
 
 export interface FitConfig {
-  rpcLatency: LatencyPoint[];
+  /** One-way time on the wire by message size. */
+  wire: LatencyPoint[];
+  /** CPU time to build and post one send WQE (ib_post_send). */
+  postTime: number;
   cqeDelay: LatencyPoint[];
   jitter: number;
   qps: number;
@@ -102,6 +106,7 @@ export class Fit {
     const { sim, cfg } = this;
     const node = this.nodes[o.src];
     const wqe = (yield node.wqes) as number;
+    yield cfg.postTime;
     const pair = o.src * 3 + o.dst;
     const connection = this.nextQp.get(pair) ?? 0;
     this.nextQp.set(pair, (connection + 1) % cfg.qps);
@@ -110,7 +115,7 @@ export class Fit {
     if (o.kind === 'reply') node.nrSendReply++;
     const dst = this.nodes[o.dst];
     const jitter = cfg.jitter > 0 ? this.rng.exponentialNs(cfg.jitter) : 0;
-    sim.after(interpolate(cfg.rpcLatency, o.bytes) - Math.round(cfg.rpcLatency[0].ns / 2) + jitter, () => {
+    sim.after(interpolate(cfg.wire, o.bytes) + jitter, () => {
       dst.bytesRx += o.bytes;
       o.deliver();
     });
@@ -176,6 +181,14 @@ export class Fit {
 /** What a poll that gave up (-ETIMEDOUT) does to the trial: the caller reports it as an error. */
 export function failLostCqe(sim: Simulation): void {
   sim.fail({ outcome: 'error', class: 'cqe-timeout', signature: 'Fail to to get the CQE from send_cq after 20 seconds!' });
+}
+
+/** One-way wire times from null-RPC round trips. A null FIT RPC of b bytes each way costs two
+ *  wire crossings plus what the models charge on their own (posting twice, both receive threads,
+ *  the memory node's per-request thpool work, the jitter), so each crossing is what is left of
+ *  the round trip, halved. The profile's schema refuses a round trip shorter than `charged`. */
+export function wireTable(rpcLatency: LatencyPoint[], charged: number): LatencyPoint[] {
+  return rpcLatency.map((p) => ({ bytes: p.bytes, ns: Math.round((p.ns - charged) / 2) }));
 }
 
 /** Linear interpolation in a table by message size, clamped below, extrapolated above. */

@@ -1,6 +1,10 @@
 // The LegoOS memory node (managers/memory/): its pinned receive polling thread hands each
 // message to a thpool worker, round robin, and the workers serve P2M_PCACHE_MISS and
-// P2M_PCACHE_FLUSH. A worker runs the handler and replies through FIT; a miss on a
+// P2M_PCACHE_FLUSH (handle_pcache/fault.c). A worker takes the message and its thpool buffer,
+// runs the handler (find the task and the vma, walk M's page table; a flush copies the line into
+// the page, through lego_copy_to_user and a second walk before 27 April 2018, 5e01fe38; a miss
+// copied the page into the TX buffer from 31 August to 7 September 2018, 21ca2e84) and replies
+// through FIT; a miss on a
 // file-backed page M has not read yet makes the worker itself send a synchronous M2S read to the
 // storage node and block until it returns (P -> M -> S); every 512 KB of P's ring the worker
 // acknowledges it (fit_ack_reply_callback). The watchdog wakes every 5 s and reports a worker
@@ -28,7 +32,11 @@ export interface Request {
 export interface MemoryNodeConfig {
   workers: number;
   recvTime: number;
+  thpoolTime: number;
   handlerTime: number;
+  copyTime: number;
+  missCopy: boolean;
+  flushCopyToUser: boolean;
   ringAckBytes: number;
   watchdogPeriod: number;
   /** How long a request may take before the watchdog calls its worker stuck (20*HZ). */
@@ -94,7 +102,7 @@ export class MemoryNode {
       w.busy = req;
       w.since = this.sim.now;
       this.ringBytes += req.bytes;
-      yield cfg.handlerTime;
+      yield cfg.thpoolTime + this.serviceTime(req.op);
       if (req.op === P2M_PCACHE_MISS && this.needsStorage(req.page)) {
         w.where = ['__storage_read', 'storage_read', 'storage_vma_fault', 'handle_lego_mm_fault', 'common_handle_p2m_miss', 'handle_p2m_pcache_miss', 'thpool_worker_func'];
         if (!(yield* this.readStorage(w.ctx, req.page))) return;
@@ -110,6 +118,12 @@ export class MemoryNode {
       w.where = [];
       this.served++;
     }
+  }
+
+  private serviceTime(op: number): number {
+    const { cfg } = this;
+    if (op === P2M_PCACHE_FLUSH) return cfg.handlerTime + cfg.copyTime + (cfg.flushCopyToUser ? cfg.handlerTime : 0);
+    return cfg.handlerTime + (cfg.missCopy ? cfg.copyTime : 0);
   }
 
   /** M2S: the worker sends the read and blocks until the page comes back. */

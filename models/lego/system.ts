@@ -6,7 +6,7 @@ import { systems } from '../../harness/registry.js';
 import type { Simulation } from '../../harness/sim/simulation.js';
 import { bandwidth, duration, parseQuantity, size } from '../../harness/experiment/units.js';
 import { cpuContext } from './cpu.js';
-import { Fit } from './fit.js';
+import { Fit, wireTable } from './fit.js';
 import { MemoryNode } from './memory-node.js';
 import { Pcache } from './pcache.js';
 import { Processor } from './processor.js';
@@ -25,33 +25,48 @@ const latencyTable = z.record(z.string(), duration()).transform((table, ctx) =>
     .sort((a, b) => a.bytes - b.bytes),
 );
 
-export const legoProfile = z.strictObject({
-  cpus: z.int().positive(),
-  cpu: z.strictObject({ lockStep: duration(), hz: z.int().positive(), wakeupTime: duration(), tickTime: duration() }),
-  nic: z.strictObject({
-    bandwidth: bandwidth(),
-    rpcLatency: latencyTable,
-    cqeDelay: latencyTable,
-    jitter: duration(),
-    qps: z.int().positive(),
-    sendWqes: z.strictObject({ processor: z.int().positive(), memory: z.int().positive(), storage: z.int().positive() }),
-    pollCost: duration(),
-    ringAckEvery: size(),
-  }),
-  pcache: z.strictObject({
-    size: size(),
-    lineSize: size(),
-    ways: z.int().positive(),
-    hitTime: duration(),
-    faultTime: duration(),
-    recvTime: duration(),
-    copyTime: duration(),
-    zeroFillTime: duration(),
-  }),
-  memory: z.strictObject({ workers: z.int().positive(), handlerTime: duration(), recvTime: duration() }),
-  storage: z.strictObject({ readTime: duration() }),
-  victim: z.strictObject({ flushCpu: z.int().nonnegative() }),
-});
+export const legoProfile = z
+  .strictObject({
+    cpus: z.int().positive(),
+    cpu: z.strictObject({ lockStep: duration(), hz: z.int().positive(), wakeupTime: duration(), tickTime: duration(), kmallocTime: duration() }),
+    nic: z.strictObject({
+      bandwidth: bandwidth(),
+      rpcLatency: latencyTable,
+      postTime: duration(),
+      cqeDelay: latencyTable,
+      jitter: duration(),
+      qps: z.int().positive(),
+      sendWqes: z.strictObject({ processor: z.int().positive(), memory: z.int().positive(), storage: z.int().positive() }),
+      pollCost: duration(),
+      ringAckEvery: size(),
+    }),
+    pcache: z.strictObject({
+      size: size(),
+      lineSize: size(),
+      ways: z.int().positive(),
+      hitTime: duration(),
+      faultTime: duration(),
+      recvTime: duration(),
+      copyTime: duration(),
+      zeroFillTime: duration(),
+    }),
+    memory: z.strictObject({ workers: z.int().positive(), recvTime: duration(), thpoolTime: duration(), handlerTime: duration() }),
+    storage: z.strictObject({ readTime: duration() }),
+    victim: z.strictObject({ flushCpu: z.int().nonnegative() }),
+  })
+  .superRefine((p, ctx) => {
+    const charged = nullRpcCharged(p);
+    for (const { bytes, ns } of p.nic.rpcLatency) {
+      if (ns <= charged) ctx.addIssue({ code: 'custom', path: ['nic', 'rpcLatency'], message: `a null RPC of ${bytes} B (${ns} ns) must take longer than the ${charged} ns the models charge on its path (2 x nic.postTime + 2 x nic.jitter + memory.recvTime + memory.thpoolTime + pcache.recvTime)` });
+    }
+  });
+
+/** What a null FIT RPC spends off the wire that the models charge themselves: P and M each post
+ *  a WQE, M's receive thread dispatches, a thpool worker takes it, P's receive thread completes
+ *  it, and each message waits its mean queueing jitter. */
+function nullRpcCharged(p: { nic: { postTime: number; jitter: number }; memory: { recvTime: number; thpoolTime: number }; pcache: { recvTime: number } }): number {
+  return 2 * p.nic.postTime + 2 * p.nic.jitter + p.memory.recvTime + p.memory.thpoolTime + p.pcache.recvTime;
+}
 
 export const legoKernel = z.strictObject({
   build: z.string().default('4.0.0-lego+ #435').meta({ description: 'the kernel release printed in console logs' }),
@@ -60,12 +75,19 @@ export const legoKernel = z.strictObject({
       eviction: z.enum(['per-set', 'victim']).default('per-set').meta({ description: 'CONFIG_PCACHE_EVICTION_PERSET_LIST or CONFIG_PCACHE_EVICTION_VICTIM' }),
       policy: z.enum(['fifo', 'lru', 'random']).default('fifo').meta({ description: "LegoOS's LRU never reorders on a hit: it is FIFO by insertion" }),
       allocTimeout: duration({ zero: false }).prefault('30 s'),
+      kmallocBuffers: z.boolean().default(false).meta({ description: 'true restores the kmalloc of every fill\'s rmap and every flush\'s buffers that static arrays replaced on 6 September 2018' }),
     })
     .prefault({}),
   victim: z
     .strictObject({
       entries: z.int().min(1).max(128).default(8),
       allocTimeout: duration({ zero: false }).prefault('20 s').meta({ description: 'the victim allocation sysctl (older builds: 10 s)' }),
+    })
+    .prefault({}),
+  memory: z
+    .strictObject({
+      missCopy: z.boolean().default(false).meta({ description: 'true restores the memcpy of each missed page into the thpool TX buffer (31 August to 7 September 2018)' }),
+      flushCopyToUser: z.boolean().default(false).meta({ description: 'true restores the flush handler that wrote the line with lego_copy_to_user, walking the page table twice (before 27 April 2018)' }),
     })
     .prefault({}),
   victimNohitFix: z.boolean().default(true).meta({ description: 'false restores the pre-31-August-2018 victim fill path (the double free)' }),
@@ -104,6 +126,7 @@ systems.register({
     const { nic } = profile;
     const fit = new Fit(sim, {
       ...nic,
+      wire: wireTable(nic.rpcLatency, nullRpcCharged(profile)),
       sendWqes: [nic.sendWqes.processor, nic.sendWqes.memory, nic.sendWqes.storage],
       memoryPolling: kernel.fit.polling,
       pollTimeoutReturns: kernel.fit.pollTimeoutReturns,
@@ -116,10 +139,16 @@ systems.register({
       sim,
       fit,
       storage,
-      { ...profile.memory, ringAckBytes: nic.ringAckEvery, watchdogPeriod: kernel.watchdogPeriod, stuckAfter: STUCK_AFTER_NS, release: kernel.build },
+      { ...profile.memory, ...kernel.memory, copyTime: profile.pcache.copyTime, ringAckBytes: nic.ringAckEvery, watchdogPeriod: kernel.watchdogPeriod, stuckAfter: STUCK_AFTER_NS, release: kernel.build },
       (r) => processor!.deliver(r),
     );
-    processor = new Processor(sim, pcache, fit, memory, { ...profile.pcache, allocTimeout: kernel.pcache.allocTimeout, rpcTimeout: kernel.fit.rpcTimeout });
+    processor = new Processor(sim, pcache, fit, memory, {
+      ...profile.pcache,
+      allocTimeout: kernel.pcache.allocTimeout,
+      rpcTimeout: kernel.fit.rpcTimeout,
+      kmallocTime: profile.cpu.kmallocTime,
+      kmallocBuffers: kernel.pcache.kmallocBuffers,
+    });
     processor.sched = new Scheduler(sim, { cpus: profile.cpus, ...profile.cpu, piLockIrqsaveFix: kernel.piLockIrqsaveFix });
     if (kernel.pcache.eviction === 'victim') {
       const p = processor;

@@ -25,7 +25,8 @@ test('two runs of nowait-vs-persend, one per polling mode: throughput ratio with
   const out = String(r.stdout);
   assert.doesNotMatch(out, /NaN|Infinity/);
   assert.match(out, /^drop=0 hardware\.memory\.workers=1 \(kernel\.fit\.polling per-send -> nowait\): 8 seeds in both$/m);
-  assert.match(out, /^ {2}remoteRequestsPerSec 1\.1\d+x \[1\.1\d*, 1\.1\d*\], p = 0\.007813 \(Wilcoxon, 8 pairs\)$/m);
+  // the reply's CQE wait, 0.6 of a worker's 4.95 us a miss: at most 14%, less where the worker idles
+  assert.match(out, /^ {2}remoteRequestsPerSec 1\.0[3-9]\d*x \[1\.0[3-9]\d*, 1\.0[3-9]\d*\], p = 0\.007813 \(Wilcoxon, 8 pairs\)$/m);
   assert.match(out, /^ {2}failures 0% \[0%, 32\.44%\] vs 0% \[0%, 32\.44%\], McNemar p = 1$/m);
   assert.match(out, /^ {2}failures 87\.5% \[52\.91%, 97\.76%\] vs 0% \[0%, 32\.44%\], McNemar p = 0\.01563$/m);
 
@@ -71,7 +72,7 @@ test('one folder split by --a and --b filters gives the same verdicts as two fol
   for (const c of json.cells) {
     for (const m of Object.values(c.metrics) as { pValue?: number }[]) assert.ok(m.pValue === undefined || (m.pValue >= 0 && m.pValue <= 1), JSON.stringify(c));
     // one memory worker: nowait's saved poll shows; four: none to save
-    if (c.params['hardware.memory.workers'] === 1) assert.ok(c.metrics.remoteRequestsPerSec.ratio > 1.1, JSON.stringify(c));
+    if (c.params['hardware.memory.workers'] === 1) assert.ok(c.metrics.remoteRequestsPerSec.ratio > 1.03 && c.metrics.remoteRequestsPerSec.ratio < 1.15, JSON.stringify(c));
   }
   const bad = await faultsweep(['compare', both, '--a', 'polling=per-send', '--b', 'kernel.fit.polling=nowait']);
   assert.equal(bad.exitCode, 2);

@@ -1,6 +1,6 @@
 // Runs a stream of compressed page accesses on one thread: hits are charged inline as CPU time
 // (no event), only a miss runs the system's fault path. A stream is any iterator of Access,
-// generated (mnist-trace, remote-access) or read from a file (trace), never held whole.
+// generated (tensorflow, remote-access) or read from a file (trace), never held whole.
 import type { Body, Co, Simulation } from '../harness/sim/simulation.js';
 import type { Barrier } from '../harness/sim/sync.js';
 import type { CpuContext } from '../models/lego/cpu.js';
@@ -14,7 +14,14 @@ export interface Access {
   computeNs: number;
   /** A step boundary: every thread waits here for the others. */
   barrier: boolean;
+  /** System calls made before this access: memory management, and file calls. */
+  mm: number;
+  files: number;
 }
+
+/** What a memory-management or file system call costs on Linux, where it never leaves the
+ *  machine (estimate: an anonymous mmap, or a stat of a cached dentry, is about a microsecond). */
+export const LOCAL_SYSCALL_NS = 1000;
 
 /** What a workload needs of a memory system: LegoOS's processor node, or plain local DRAM. */
 export interface MemoryPath {
@@ -25,6 +32,8 @@ export interface MemoryPath {
   mapResident(first: number, count: number): void;
   /** The kernel's futex wake of n waiting threads, where the kernel models it. */
   wakeUp?(ctx: CpuContext, n: number): Co;
+  /** System calls the kernel serves elsewhere; where it is absent they cost LOCAL_SYSCALL_NS. */
+  syscall?(ctx: CpuContext, kind: 'mm' | 'file', n: number): Co;
 }
 
 export interface ThreadStats {
@@ -50,6 +59,16 @@ export function* runStream(sim: Simulation, mem: MemoryPath, ctx: CpuContext, st
         barrier.release();
       }
       continue;
+    }
+    if (a.mm + a.files > 0) {
+      stats.localNs += (a.mm + a.files) * LOCAL_SYSCALL_NS;
+      if (debt > 0) yield debt;
+      debt = 0;
+      if (mem.syscall) {
+        if (a.mm) yield* mem.syscall(ctx, 'mm', a.mm);
+        if (a.files) yield* mem.syscall(ctx, 'file', a.files);
+        if (sim.isStopped) return;
+      } else debt = (a.mm + a.files) * LOCAL_SYSCALL_NS;
     }
     stats.accesses += a.repeat;
     stats.localNs += a.computeNs + a.repeat * hitTime;

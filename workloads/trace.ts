@@ -24,7 +24,7 @@ const PAGE = 4096;
  *  same direction become one access with a repeat count. Pulled from the file as it goes. */
 function* traceStream(c: Config): Generator<Access> {
   const r = new TraceReader(c.file, c.format);
-  const a: Access = { page: -1, write: false, repeat: 0, computeNs: 0, barrier: false };
+  const a: Access = { page: -1, write: false, repeat: 0, computeNs: 0, barrier: false, mm: 0, files: 0 };
   try {
     let more = r.next();
     while (more) {

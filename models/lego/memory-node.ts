@@ -20,6 +20,9 @@ import type { StorageNode } from './storage-node.js';
 
 export const P2M_PCACHE_MISS = 0x20000000;
 export const P2M_PCACHE_FLUSH = 0x30000000;
+/** System calls P forwards to M carry their x86-64 numbers (include/lego/rpc/opcode.h). */
+export const P2M_READ = 0;
+export const P2M_MMAP = 9;
 
 export interface Request {
   op: number;
@@ -103,8 +106,8 @@ export class MemoryNode {
       w.since = this.sim.now;
       this.ringBytes += req.bytes;
       yield cfg.thpoolTime + this.serviceTime(req.op);
-      if (req.op === P2M_PCACHE_MISS && this.needsStorage(req.page)) {
-        w.where = ['__storage_read', 'storage_read', 'storage_vma_fault', 'handle_lego_mm_fault', 'common_handle_p2m_miss', 'handle_p2m_pcache_miss', 'thpool_worker_func'];
+      if (this.needsStorage(req)) {
+        w.where = req.op === P2M_READ ? ['__storage_read', 'handle_p2m_read', 'thpool_worker_func'] : ['__storage_read', 'storage_read', 'storage_vma_fault', 'handle_lego_mm_fault', 'common_handle_p2m_miss', 'handle_p2m_pcache_miss', 'thpool_worker_func'];
         if (!(yield* this.readStorage(w.ctx, req.page))) return;
       }
       w.where = ['fit_send_reply_with_rdma_write_with_imm', 'ibapi_send_reply_imm', 'thpool_worker_func'];
@@ -135,7 +138,7 @@ export class MemoryNode {
       return false;
     }
     yield done;
-    this.loaded.add(page);
+    if (page >= 0) this.loaded.add(page);
     return true;
   }
 
@@ -162,7 +165,9 @@ export class MemoryNode {
     }
   }
 
-  private needsStorage(page: number): boolean {
-    return !this.loaded.has(page) && this.files.has(page);
+  /** A file system call always goes on to S; a miss only on a file page M has not read yet. */
+  private needsStorage(req: Request): boolean {
+    if (req.op === P2M_READ) return true;
+    return req.op === P2M_PCACHE_MISS && !this.loaded.has(req.page) && this.files.has(req.page);
   }
 }

@@ -12,7 +12,7 @@ import type { CpuContext } from './cpu.js';
 import { hex } from '../../harness/sim/console.js';
 import { failLostCqe, HEADER_BYTES, NODE_M, NODE_P, type Fit } from './fit.js';
 import { PageRanges } from './page-ranges.js';
-import { P2M_PCACHE_FLUSH, P2M_PCACHE_MISS, type MemoryNode, type Request } from './memory-node.js';
+import { P2M_MMAP, P2M_PCACHE_FLUSH, P2M_PCACHE_MISS, P2M_READ, type MemoryNode, type Request } from './memory-node.js';
 import type { Pcache } from './pcache.js';
 import type { VictimCache } from './victim.js';
 import type { Scheduler } from './sched.js';
@@ -30,6 +30,8 @@ export interface ProcessorTiming {
   allocTimeout: number;
   /** __do_kmalloc_node, when kmallocBuffers is on. */
   kmallocTime: number;
+  /** flush_tlb_others: the evicting CPU waits for the other CPUs of the mm to flush their TLBs. */
+  tlbShootdownTime: number;
   kmallocBuffers: boolean;
 }
 
@@ -47,6 +49,7 @@ export class Processor {
   misses = 0;
   hits = 0;
   flushes = 0;
+  shootdowns = 0;
   zeroFills = 0;
   remoteRequests = 0;
   /** pcache_miss: a fault from entry to a filled line, less the eviction it waited for. */
@@ -55,6 +58,8 @@ export class Processor {
   readonly flushLatency = new Latencies();
   /** pcache_flush_net: the flush RPC alone. */
   readonly flushNetLatency = new Latencies();
+  /** mm_cpumask: the CPUs this process's threads have run on, whose TLBs an eviction must flush. */
+  private mmCpus = new Set<number>();
   /** What the last pcache_alloc spent evicting; read as soon as it returns. */
   private evictedNs = 0;
   private touched = new Set<number>();
@@ -114,6 +119,7 @@ export class Processor {
     const { sim, pcache, timing } = this;
     const t0 = sim.now;
     this.misses++;
+    this.mmCpus.add(ctx.cpu);
     yield timing.faultTime;
     const line = yield* this.alloc(ctx, page);
     if (line < 0) return;
@@ -153,6 +159,11 @@ export class Processor {
         const evicted = pcache.reclaim(line);
         const dirty = pcache.evictedDirty;
         const e0 = sim.now;
+        // pcache_zap_pte: other CPUs of the mm may cache the translation (flush_tlb_mm_range)
+        if (this.mmCpus.size > 1 || !this.mmCpus.has(ctx.cpu)) {
+          this.shootdowns++;
+          yield timing.tlbShootdownTime;
+        }
         if (this.victim) yield* this.victim.insert(ctx, evicted, dirty, pcache.setOf(evicted));
         else if (dirty) yield* this.flush(ctx, evicted);
         this.evictedNs = sim.now - e0;
@@ -178,6 +189,13 @@ export class Processor {
     if (!(yield* this.rpc(ctx, P2M_PCACHE_FLUSH, page, timing.lineSize, HEADER_BYTES))) return;
     this.flushNetLatency.record(sim.now - t1);
     this.flushLatency.record(sim.now - t0);
+  }
+
+  /** System calls LegoOS forwards to M: memory management (mmap, munmap, brk) served there, file
+   *  calls (open, stat, read) that M passes on to S. */
+  *syscall(ctx: CpuContext, kind: 'mm' | 'file', n: number): Co {
+    const op = kind === 'mm' ? P2M_MMAP : P2M_READ;
+    for (let i = 0; i < n; i++) if (!(yield* this.rpc(ctx, op, -1, HEADER_BYTES, HEADER_BYTES))) return;
   }
 
   /** Sends the request through FIT (P polls each send), then spins on the reply flag. False

@@ -28,7 +28,7 @@ const latencyTable = z.record(z.string(), duration()).transform((table, ctx) =>
 export const legoProfile = z
   .strictObject({
     cpus: z.int().positive(),
-    cpu: z.strictObject({ lockStep: duration(), hz: z.int().positive(), wakeupTime: duration(), tickTime: duration(), kmallocTime: duration() }),
+    cpu: z.strictObject({ lockStep: duration(), hz: z.int().positive(), wakeupTime: duration(), tickTime: duration(), kmallocTime: duration(), tlbShootdownTime: duration() }),
     nic: z.strictObject({
       bandwidth: bandwidth(),
       rpcLatency: latencyTable,
@@ -147,6 +147,7 @@ systems.register({
       allocTimeout: kernel.pcache.allocTimeout,
       rpcTimeout: kernel.fit.rpcTimeout,
       kmallocTime: profile.cpu.kmallocTime,
+      tlbShootdownTime: profile.cpu.tlbShootdownTime,
       kmallocBuffers: kernel.pcache.kmallocBuffers,
     });
     processor.sched = new Scheduler(sim, { cpus: profile.cpus, ...profile.cpu, piLockIrqsaveFix: kernel.piLockIrqsaveFix });

@@ -36,7 +36,7 @@ test('two runs of nowait-vs-persend, one per polling mode: throughput ratio with
   assert.ok(json.cells.every((c: { paired: boolean; pairs: number }) => c.paired && c.pairs === 8));
 
   const md = String((await faultsweep(['compare', a, b, '--markdown'])).stdout);
-  assert.match(md, /^\| cell \| stepsPerSec \(B\/A\) \| remoteRequestsPerSec \(B\/A\) \| slowdown \(B\/A\) \| failures A vs B \|$/m);
+  assert.match(md, /^\| cell \| runtime \(B\/A\) \| slowdown \(B\/A\) \| remoteRequestsPerSec \(B\/A\) \| failures A vs B \|$/m);
   assert.equal(md.split('\n').filter((l) => l.startsWith('| drop=')).length, 4);
 
   // --out writes the same verdicts as text, Markdown, JSON and a page with the two charts, into a

@@ -15,5 +15,5 @@ test('a flush thread stuck on a lost CQE starves victim allocation: Abort victim
   const starved = cell.failures.find((f) => f.signature === 'Abort victim alloc');
   assert.ok(starved, JSON.stringify(cell.failures));
   const replay = await faultsweep(replayArgs(starved.replay));
-  assert.match(String(replay.stdout), /\[\s+20\.\d+\] CPU\d+ PID\d+ Abort victim alloc \(20000ms\) nr_usable_victims: 2\. From pset_idx:\d+ nr_lru:\d+ fault_uva: 0x[0-9a-f]+\n.*Start Dump Victim Cache \[0\] total: 2\n.*victim\[0\]:ffffffff810c2880 refcount:\d+ nr_fill:\d+ max_fill:\d+ locked:0 flags:\(0x[0-9a-f]+\)\([a-z|]*waitflush/);
+  assert.match(String(replay.stdout), /\[\s+20\.\d+\] CPU\d+ PID\d+ Abort victim alloc \(20000ms\) nr_usable_victims: 2\. From pset_idx:\d+ nr_lru:\d+ fault_uva: 0x[0-9a-f]+\n.*Start Dump Victim Cache \[0\] total: 2\n(?:.*\n)*?.*victim\[[01]\]:ffffffff810c2[0-9a-f]{3} refcount:\d+ nr_fill:\d+ max_fill:\d+ locked:0 flags:\(0x[0-9a-f]+\)\([a-z|]*waitflush/);
 });

@@ -242,7 +242,7 @@ workloads.register({
     flushNetLatencyMeanUs: 'us',
     flushNetLatencyP99Us: 'us',
   },
-  headline: ['runtime', 'slowdown', 'stepsPerSec'],
+  headline: ['runtime', 'slowdown', 'remoteRequestsPerSec'],
   start(sim: Simulation, sys: { processor: MemoryPath; kernel: { build: string } }, given: z.output<typeof config>) {
     const c = withPreset(given);
     const L = layout(c);

@@ -19,6 +19,13 @@ test('the committed JSON Schema is the one `faultsweep schema` prints', async ()
   assert.deepEqual(JSON.parse(String(r.stdout)), JSON.parse(readFileSync(join(root, 'schema', 'experiment.schema.json'), 'utf8')), 'run: faultsweep schema > schema/experiment.schema.json');
 });
 
+test('a reader that closes the pipe early ends faultsweep quietly with its own exit code', async () => {
+  // `true` exits without reading, so the pipe is closed before faultsweep writes its help
+  const r = await execa('bash', ['-c', `node ${JSON.stringify(join(root, 'bin', 'faultsweep.js'))} run --help | true; echo "status \${PIPESTATUS[0]}"`], { reject: false });
+  assert.equal(r.stdout, 'status 0');
+  assert.equal(r.stderr, '');
+});
+
 test('--dry-run lists the cells and the trial count and runs nothing', async () => {
   const r = await faultsweep(['run', 'experiments/remote-access.yaml', '--dry-run', '--seeds', '3', '--where', 'workload.threads == 4']);
   assert.equal(r.exitCode, 0, String(r.stderr));

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import { registerBench } from '../../harness/bench/index.js';
+import { registerTrialBench } from '../../harness/bench/trial.js';
 import { projectRoot } from '../../harness/registry.js';
 import { Rng } from '../../harness/sim/rng.js';
 import { readTrace } from '../../formats/trace.js';
@@ -95,4 +96,16 @@ registerBench('cachesim-din', () => {
     return sim.result;
   };
   return bench;
+});
+
+// One remote-access trial through the whole LegoOS path (fault, FIT, thpool worker, reply): 4
+// threads on one memory worker, 20,000 accesses each, nearly all remote misses.
+registerTrialBench('lego-remote-access', {
+  file: 'experiments/remote-access.yaml',
+  sets: ['sweep={}', 'exclude=[]', 'workload.threads=4'],
+  unit: 'accesses',
+  units: 4 * 20_000,
+  maxMs: 1500,
+  iterations: 5,
+  warmups: 1,
 });

@@ -36,9 +36,10 @@ export const EACCES = 13;
 export const EFAULT = 14;
 export const EBUSY = 16;
 export const EINVAL = 22;
-/** Not an errno: the task died of SIGBUS, shown as a shell shows death by signal 7. */
+/** Not errnos: the task died of SIGBUS or SIGSEGV, shown as a shell shows death by signal 7 or 11. */
 export const SIGBUS = 135;
-export const ERRNO: Record<string, number> = { ENOENT, EACCES, EFAULT, EBUSY, EINVAL, SIGBUS };
+export const SIGSEGV = 139;
+export const ERRNO: Record<string, number> = { ENOENT, EACCES, EFAULT, EBUSY, EINVAL, SIGBUS, SIGSEGV };
 const NAMES = new Map(Object.entries(ERRNO).map(([k, v]) => [v, k]));
 
 /** A call's result as the tests and logs show it: an id or address in hex, or the errno name. */
@@ -370,11 +371,14 @@ export class Xpmem {
     return this.atts.data[a * AW + A_VADDR];
   }
 
-  /** A load or store at vaddr: SIGBUS through an attachment whose segment is gone, or in a hole. */
+  /** A load or store at vaddr: SIGBUS through an attachment whose segment is gone, or in a hole;
+   *  SIGSEGV where no vma maps vaddr at all, as after a detach or a release, whose
+   *  xpmem_detach_att unmaps the attachment (vm_munmap, kernel/xpmem_attach.c, v2.7.4). */
   touch(t: Task, vaddr: number): number {
     let a = this.findAttachment(t.tg, vaddr, 1);
     if (a === NONE) a = t.tg.inherited.find((h) => this.covers(h, vaddr)) ?? NONE;
-    if (a === NONE) return t.tg.mappings.some((x) => vaddr >= x.vaddr && vaddr < x.vaddr + x.size) ? 0 : -SIGBUS;
+    // the kernel's page fault handler: no vma here is bad_area, SIGSEGV
+    if (a === NONE) return t.tg.mappings.some((x) => vaddr >= x.vaddr && vaddr < x.vaddr + x.size) ? 0 : -SIGSEGV;
     return this.touchAttachment(t, a, vaddr - this.atts.data[a * AW + A_VADDR], 1);
   }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clopperPearson, fisherExact, mannWhitneyU, ruleOfThree, wilcoxonSignedRank, wilson, summarize, bootstrapRatio, classRate } from '../harness/report/stats.js';
 import { parseQuantity } from '../harness/experiment/units.js';
+import { cellLabel, paramText } from '../harness/report/table.js';
 
 test('Wilson interval matches published values', () => {
   // 0 of 10: upper bound 0.2775 (rule of three would say 0.3); 5 of 10: [0.2366, 0.7634].
@@ -149,4 +150,14 @@ test('a bootstrap ratio is deterministic, brackets the ratio of means, and is ab
   assert.ok(u.low <= u.ratio && u.ratio <= u.high, JSON.stringify(u));
   assert.equal(bootstrapRatio([], [], true), undefined);
   assert.equal(bootstrapRatio([0, 0], [1, 1], true), undefined);
+});
+
+test('a parameter that is a list or an object shows as JSON in a table cell, cut short, never [object Object]', () => {
+  assert.equal(paramText('per-send'), 'per-send');
+  assert.equal(paramText(4), '4');
+  assert.equal(paramText([{ rank: 0, call: 'exit' }]), '[{"rank":0,"call":"exit"}]');
+  const long = paramText([{ rank: 0, call: 'make', vaddr: 65536, size: 65536, as: 's' }]);
+  assert.equal(long, '[{"rank":0,"call":"make","vaddr":6553...');
+  assert.equal(cellLabel({ 'workload.script': [{ rank: 1 }], threads: 4 }, 'c1'), 'workload.script=[{"rank":1}], threads=4');
+  assert.equal(cellLabel({}, 'c1'), 'c1');
 });

@@ -4,7 +4,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Plan } from '../experiment/load.js';
 import type { Summary } from './summary.js';
-import { headlineMetrics, unitFor } from './table.js';
+import { cellLabel, headlineMetrics, unitFor } from './table.js';
 
 export interface Chart {
   /** A stable name, for the page's anchors and the browser test. */
@@ -15,14 +15,6 @@ export interface Chart {
 
 const OUTCOME_COLORS = { domain: ['ok', 'error', 'hang', 'crash'], range: ['#4c9a2a', '#e3a21a', '#7a3db8', '#d62728'] };
 const WIDTH = 460;
-
-/** A cell's parameters in one label: "kernel.fit.polling=nowait, workload.threads=4". */
-export function cellLabel(params: Record<string, unknown>, id: string, without?: string): string {
-  const parts = Object.entries(params)
-    .filter(([k]) => k !== without)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  return parts.length ? parts.join(', ') : id;
-}
 
 /** A mark with interval bars: a rule from `lo` to `hi` and a point at `value`. */
 function intervalLayer(x: object, y: object, lo: string, hi: string, extra: object = {}) {

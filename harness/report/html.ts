@@ -5,12 +5,12 @@
 import escapeHtml from 'escape-html';
 import type { Plan } from '../experiment/load.js';
 import type { TopLevelSpec } from 'vega-lite';
-import { cellLabel, charts, ratioChart, renderSvg, type Chart } from './charts.js';
+import { charts, ratioChart, renderSvg, type Chart } from './charts.js';
 import type { CellVerdict } from './compare-runs.js';
 import { gateVerdict, type GateResult } from './gates.js';
 import type { JunitOptions } from './junit.js';
 import type { Summary } from './summary.js';
-import { COMPARISON_NOTE, comparisonRows, fmt, SUMMARY_NOTE, summaryRows } from './table.js';
+import { cellLabel, COMPARISON_NOTE, comparisonRows, fmt, SUMMARY_NOTE, summaryRows } from './table.js';
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { create } from 'xmlbuilder2';
 import type { Plan } from '../experiment/load.js';
 import { gateVerdict, type GateResult } from './gates.js';
+import { cellLabel } from './table.js';
 
 export interface JunitOptions {
   /** Seconds the command took. */
@@ -16,10 +17,7 @@ export interface JunitOptions {
 
 export function junitXml(plan: Plan, gates: GateResult[], opts: JunitOptions): string {
   const failures = gates.filter((g) => !g.pass).length;
-  const params = (id: string) => {
-    const p = plan.cells.find((c) => c.id === id)?.params ?? {};
-    return Object.entries(p).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ');
-  };
+  const params = (id: string) => cellLabel(plan.cells.find((c) => c.id === id)?.params ?? {}, '');
   const doc = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', { name: 'faultsweep', tests: gates.length, failures, errors: 0, time: opts.seconds.toFixed(3) });
   const suite = doc.ele('testsuite', {
     name: plan.experiment,

@@ -15,6 +15,21 @@ export function pct(v: number): string {
   return v === 0 ? '0%' : v < 0.001 ? `${(v * 100).toPrecision(2)}%` : `${fmt(v * 100)}%`;
 }
 
+/** A cell's parameters in one label: "kernel.fit.polling=nowait, workload.threads=4". */
+export function cellLabel(params: Record<string, unknown>, id: string, without?: string): string {
+  const parts = Object.entries(params)
+    .filter(([k]) => k !== without)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return parts.length ? parts.join(', ') : id;
+}
+
+/** A parameter's value in a table cell: a list or an object (a script) as JSON, cut short; the
+ *  whole value is in summary.json and the CSV files. */
+export function paramText(v: unknown): string {
+  const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
 export function renderTable(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]) : c)).join('  ').trimEnd();
@@ -27,7 +42,7 @@ export function summaryRows(plan: Plan, summary: Summary): string[][] {
   const headline = headlineMetrics(plan);
   const header = [...axes, 'trials', 'ok', 'error', 'hang', 'crash', 'fail rate [95% CI]', ...headline.map((m) => `${m} (${unitFor(plan, m)})`)];
   const rows = summary.cells.map((c) => [
-    ...axes.map((a) => String(c.params[a] ?? '')),
+    ...axes.map((a) => paramText(c.params[a] ?? '')),
     String(c.trials),
     ...(['ok', 'error', 'hang', 'crash'] as const).map((o) => String(c.outcomes[o])),
     `${pct(c.failureRate.rate)} [${pct(c.failureRate.low)}, ${pct(c.failureRate.high)}]`,
@@ -63,7 +78,7 @@ export function comparisonRows(summary: Summary): string[][] {
   const axes = [...new Set(cs.flatMap((c) => Object.keys(c.params)))];
   const header = [...axes, `${cs[0].axis} vs ${String(cs[0].baseline)}`, 'pairs', 'both ok', ...metrics.map((m) => `${m} ratio [95% CI], Wilcoxon p`), 'fail rate base / candidate', 'fails only in base / only in candidate', 'McNemar p'];
   const rows = cs.map((c) => [
-    ...axes.map((a) => String(c.params[a] ?? '')),
+    ...axes.map((a) => paramText(c.params[a] ?? '')),
     String(c.candidate),
     String(c.pairs),
     String(c.completed),

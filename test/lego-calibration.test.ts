@@ -51,13 +51,12 @@ const LARGE_MALLOC = ['experiments/remote-access.yaml', '--seeds', '2', '--where
 const MNIST = ['experiments/mnist-pcache.yaml', '--seeds', '1', '--set', 'hardware.pcache.size=128 MiB'];
 
 test('the LegoOS model against every calibration point of the 2018 testbed', async () => {
-  const [remote, remoteNowait, aprilPerSend, aprilNowait, mnist, mnistTwice, linux, mnistVictim] = await Promise.all([
+  const [remote, remoteNowait, aprilPerSend, aprilNowait, mnist, linux, mnistVictim] = await Promise.all([
     run(['experiments/remote-access.yaml', '--seeds', '2', '--set', 'workload.accesses=6000']),
     run(['experiments/remote-access.yaml', '--seeds', '2', '--set', 'workload.accesses=6000', '--set', 'kernel.fit.polling=nowait', '--where', 'workload.threads == 4']),
     run(LARGE_MALLOC),
     run([...LARGE_MALLOC, '--set', 'kernel.fit.polling=nowait']),
     run([...MNIST, '--set', 'sweep={hardware.memory.workers: [1, 4]}']),
-    run([...MNIST, '--set', 'sweep={}', '--set', 'workload.steps=202']),
     run([...MNIST, '--set', 'hardware={profile: linux-local}', '--set', 'sweep={}']),
     // 4 September: the victim cache against per-set eviction, on that day's build.
     run([...MNIST, '--set', 'sweep={kernel.pcache.eviction: [per-set, victim]}', '--set', 'kernel.pcache.kmallocBuffers=true', '--set', 'kernel.memory.missCopy=true']),
@@ -112,15 +111,6 @@ test('the LegoOS model against every calibration point of the 2018 testbed', asy
       unit: 'x',
       tolerance: { factor: 1.25 },
       gap: TF_GAP,
-    },
-    {
-      what: 'TF MNIST slowdown, 202 steps against 101, 1 worker',
-      source: 'issue 16: less than 5% apart',
-      measured: 1,
-      model: metric(mnistTwice, 'slowdown') / slowdown(mnist, 1),
-      unit: 'x',
-      tolerance: { relative: 0.05 },
-      gap: "start-up's slowdown is below the steps', so a longer run weighs the steps more",
     },
     {
       what: 'victim cache against per-set eviction, TF MNIST (share of the run saved)',

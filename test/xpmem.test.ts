@@ -54,3 +54,16 @@ test('kernel.xpmemMaxaddrClamp false lets a whole-address-space segment reach GR
   const clamped = await run(true);
   assert.equal(clamped.failures[0].signature, 'step 3 (attach by rank 1): expected ok, got EINVAL');
 });
+
+test("through libxpmem a get's permit_value is NULL whatever the caller gave; through the ioctl it is EINVAL", async () => {
+  const script = '[{rank: 0, call: make, vaddr: 0x10000, size: 65536, as: s}, {rank: 1, call: get, segid: $s, permitValue: 1, as: a}, {rank: 1, call: attach, apid: $a, size: 4096}]';
+  const ran = await Promise.all(
+    ['libxpmem', 'ioctl'].map(async (layer) => {
+      const r = await faultsweep(['run', errnoFile, '--json', '--set', 'sweep={}', '--set', 'zip=[]', '--set', `workload.layer=${layer}`, '--set', `workload.script=${script}`, '--out', `${tempDir(`xpmem-${layer}`)}/run`]);
+      assert.equal(r.exitCode, 0, String(r.stderr));
+      return (JSON.parse(String(r.stdout)).cells as CellSummary[])[0];
+    }),
+  );
+  assert.equal(ran[0].outcomes.ok, 1, JSON.stringify(ran[0].failures));
+  assert.equal(ran[1].failures[0].signature, 'step 2 (get by rank 1): expected ok, got EINVAL');
+});

@@ -39,6 +39,10 @@ const stepSchema = z.discriminatedUnion('call', [
 
 const config = z.strictObject({
   ranks: z.int().positive().default(2),
+  layer: z
+    .enum(['ioctl', 'libxpmem'])
+    .default('ioctl')
+    .meta({ description: "what the script calls: the driver's ioctls as given, or libxpmem's functions, whose xpmem_get passes NULL as permit_value whatever the caller gave (lib/libxpmem.c, v2.7.4)" }),
   placement: z.enum(['block', 'round-robin']).default('block'),
   callTime: z.int().positive().default(1000).meta({ description: 'simulated nanoseconds a call takes' }),
   script: z.array(stepSchema).min(1),
@@ -87,7 +91,7 @@ workloads.register({
       switch (s.call) {
         case 'make': return x.make(t, resolve(s.vaddr, i), resolve(s.size, i), s.permitType, s.mode);
         case 'remove': return yield* settle(x.remove(t, resolve(s.segid, i)));
-        case 'get': return x.get(t, resolve(s.segid, i), typeof s.flags === 'number' ? s.flags : FLAGS[s.flags], s.permitType, s.permitValue);
+        case 'get': return x.get(t, resolve(s.segid, i), typeof s.flags === 'number' ? s.flags : FLAGS[s.flags], s.permitType, c.layer === 'libxpmem' ? null : s.permitValue);
         case 'release': return yield* settle(x.release(t, resolve(s.apid, i)));
         case 'attach': return x.attach(t, resolve(s.apid, i), resolve(s.offset, i), resolve(s.size, i), resolve(s.vaddr, i), s.gru);
         case 'detach': return yield* settle(x.detach(t, resolve(s.vaddr, i)));

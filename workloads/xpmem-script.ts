@@ -32,7 +32,7 @@ const stepSchema = z.discriminatedUnion('call', [
   z.strictObject({ ...step, call: z.literal('pin'), addr: value }),
   z.strictObject({ ...step, call: z.literal('exit') }),
   z.strictObject({ ...step, call: z.literal('fork'), child: z.int().nonnegative() }),
-  z.strictObject({ ...step, call: z.literal('mmap'), vaddr: value, size: value }),
+  z.strictObject({ ...step, call: z.literal('mmap'), vaddr: value.default(0).meta({ description: '0 (NULL): the kernel places the mapping' }), size: value }),
   z.strictObject({ ...step, call: z.literal('xpc'), partition: z.int().nonnegative(), up: z.boolean() }),
   z.strictObject({ ...step, call: z.literal('setuid'), uid: z.int().nonnegative(), gid: z.int().nonnegative().optional() }),
 ]);
@@ -99,7 +99,7 @@ workloads.register({
         case 'pin': return x.pin(t, resolve(s.addr, i));
         case 'exit': yield* x.exit(t); return 0;
         case 'fork': tasks.set(s.child, uv.task(x.fork(tg, FIRST_TGID + s.child), `rank${s.child}`, cpus[s.rank])); return FIRST_TGID + s.child;
-        case 'mmap': x.mmap(tg, resolve(s.vaddr, i), resolve(s.size, i)); return resolve(s.vaddr, i);
+        case 'mmap': return x.mmap(tg, resolve(s.vaddr, i), resolve(s.size, i));
         case 'xpc': uv.setXpc(s.partition, s.up); return 0;
         case 'setuid': tg.uid = s.uid; tg.gid = s.gid ?? tg.gid; return 0;
       }

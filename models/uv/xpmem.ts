@@ -209,8 +209,20 @@ export class Xpmem {
     return child;
   }
 
-  mmap(tg: ThreadGroup, vaddr: number, size: number): void {
-    tg.mappings.push({ vaddr, size });
+  /** mmap of anonymous memory at vaddr, or where the kernel places it when vaddr is 0 (NULL):
+   *  the address it is mapped at. */
+  mmap(tg: ThreadGroup, vaddr: number, size: number): number {
+    const at = vaddr === 0 ? this.unmappedArea(tg, Math.ceil(size / PAGE) * PAGE) : vaddr;
+    tg.mappings.push({ vaddr: at, size });
+    return at;
+  }
+
+  /** get_unmapped_area: the next free range of the thread group's address space, a guard page
+   *  after it, for an mmap or an attach that leaves the address to the kernel. */
+  private unmappedArea(tg: ThreadGroup, bytes: number): number {
+    const at = tg.nextVaddr;
+    tg.nextVaddr = at + bytes + PAGE;
+    return at;
   }
 
   private enter(t: Task): void {
@@ -337,10 +349,8 @@ export class Xpmem {
     const bytes = Math.ceil(size / PAGE) * PAGE;
     if (offset + bytes > seg.size) return -EINVAL;
     let at = vaddr;
-    if (at === 0) {
-      at = tg.nextVaddr;
-      tg.nextVaddr = at + bytes + PAGE;
-    } else if (at + bytes > TASK_SIZE || this.findAttachment(tg, at, bytes) !== NONE || (seg.owner === tg && at < seg.vaddr + seg.size && seg.vaddr < at + bytes)) return -EINVAL;
+    if (at === 0) at = this.unmappedArea(tg, bytes);
+    else if (at + bytes > TASK_SIZE || this.findAttachment(tg, at, bytes) !== NONE || (seg.owner === tg && at < seg.vaddr + seg.size && seg.vaddr < at + bytes)) return -EINVAL;
     const a = this.atts.alloc(tg.index);
     const ac = this.atts.data;
     ac[a * AW + A_PERMIT_GRU] = p * 2 + (gru || cross ? 1 : 0);

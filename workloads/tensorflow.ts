@@ -99,23 +99,19 @@ function* tensorflowStream(c: Config, L: Layout, t: number, started: () => void)
   const a: Access = { page: 0, write: false, repeat: LINES_PER_PAGE, computeNs: 0, barrier: false, mm: 0, files: 0 };
   const nsPerFlop = 1e9 / c.computeRate;
   const share = Math.floor((c.batch * (t + 1)) / c.threads) - Math.floor((c.batch * t) / c.threads);
-  function* walk(r: Region, write: boolean, computeNs: number): Generator<Access> {
+  /** A region page by page, the CPU time spread over it, and `mm` and `files` system calls too. */
+  function* walk(r: Region, write: boolean, computeNs: number, mm = 0, files = 0): Generator<Access> {
     const per = r.pages ? computeNs / r.pages : 0;
+    const calls = mm + files > 0;
+    const spread = (n: number, i: number) => Math.floor((n * (i + 1)) / r.pages) - Math.floor((n * i) / r.pages);
     for (let i = 0; i < r.pages; i++) {
       a.page = r.first + i;
       a.write = write;
       a.computeNs = per;
-      yield a;
-    }
-  }
-  /** `count` system calls spread over a walk: each access carries its share. */
-  function* withCalls(r: Region, write: boolean, computeNs: number, mm: number, files: number): Generator<Access> {
-    for (let i = 0; i < r.pages; i++) {
-      a.page = r.first + i;
-      a.write = write;
-      a.computeNs = computeNs / r.pages;
-      a.mm = Math.floor((mm * (i + 1)) / r.pages) - Math.floor((mm * i) / r.pages);
-      a.files = Math.floor((files * (i + 1)) / r.pages) - Math.floor((files * i) / r.pages);
+      if (calls) {
+        a.mm = spread(mm, i);
+        a.files = spread(files, i);
+      }
       yield a;
     }
     a.mm = 0;
@@ -144,7 +140,7 @@ function* tensorflowStream(c: Config, L: Layout, t: number, started: () => void)
     // exec to the first step: the interpreter and its imports run code from the libraries,
     // allocate their heap and stat, open and read module files; then the dataset is read and
     // decoded, and the graph built.
-    yield* withCalls(L.libraries, false, s.importCpu / 2, s.mappings, s.fileCalls);
+    yield* walk(L.libraries, false, s.importCpu / 2, s.mappings, s.fileCalls);
     yield* walk(L.startHeap, true, s.importCpu / 2);
     if (d.resident) {
       yield* walk(L.files, false, 0);
@@ -243,6 +239,11 @@ workloads.register({
     flushNetLatencyP99Us: 'us',
   },
   headline: ['runtime', 'slowdown', 'remoteRequestsPerSec'],
+  check: (given: z.output<typeof config>) => {
+    const c = withPreset(given);
+    if (c.batch > c.dataset.samples) return { path: ['batch'], message: `${c.batch} samples a step, but the dataset has ${c.dataset.samples}` };
+    return c.threads > c.batch ? { path: ['threads'], message: `${c.threads} threads share a batch of ${c.batch}: each needs a sample` } : undefined;
+  },
   start(sim: Simulation, sys: { processor: MemoryPath; kernel: { build: string } }, given: z.output<typeof config>) {
     const c = withPreset(given);
     const L = layout(c);

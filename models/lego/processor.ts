@@ -49,7 +49,6 @@ export class Processor {
   misses = 0;
   hits = 0;
   flushes = 0;
-  shootdowns = 0;
   zeroFills = 0;
   remoteRequests = 0;
   /** pcache_miss: a fault from entry to a filled line, less the eviction it waited for. */
@@ -160,10 +159,7 @@ export class Processor {
         const dirty = pcache.evictedDirty;
         const e0 = sim.now;
         // pcache_zap_pte: other CPUs of the mm may cache the translation (flush_tlb_mm_range)
-        if (this.mmCpus.size > 1 || !this.mmCpus.has(ctx.cpu)) {
-          this.shootdowns++;
-          yield timing.tlbShootdownTime;
-        }
+        if (this.mmCpus.size > 1 || !this.mmCpus.has(ctx.cpu)) yield timing.tlbShootdownTime;
         if (this.victim) yield* this.victim.insert(ctx, evicted, dirty, pcache.setOf(evicted));
         else if (dirty) yield* this.flush(ctx, evicted);
         this.evictedNs = sim.now - e0;

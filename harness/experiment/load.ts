@@ -14,7 +14,7 @@ import { condition, evaluate, FORBIDDEN_KEYS, setPath } from './expr.js';
 import { loadProfile, profileError, profileNames, type Profile } from './profiles.js';
 import { compileGate, GATE_CLASSES } from '../report/gates.js';
 import { cellSchema, experimentSchema, limitsSchema, type Compare, type ExperimentInput, type Gate } from './schema.js';
-import { parseFlagValue, unknownKeyHint, YamlSource, type Path } from './source.js';
+import { parseFlagValue, tellingIssue, unknownKeyHint, YamlSource, type Path } from './source.js';
 
 export type Params = Record<string, unknown>;
 
@@ -283,7 +283,7 @@ function resolveCell(src: YamlSource, raw: Record<string, unknown>, params: Para
   const check = <T>(schema: z.ZodType<T>, value: unknown, prefix: Path): T => {
     const r = schema.safeParse(value, { error: unknownKeyHint });
     if (r.success) return r.data;
-    const iss = r.error.issues[0];
+    const iss = tellingIssue(r.error);
     const path = [...prefix, ...(iss.path as Path)];
     if (iss.code === 'unrecognized_keys' || (iss.code === 'invalid_union' && 'discriminator' in iss)) throw src.issue(r.error, prefix, value);
     throw where(path, iss.message);

@@ -95,9 +95,9 @@ export class YamlSource {
     return this.lines.linePos(offset);
   }
 
-  /** Turns the first zod issue into a located one-line error. `prefix` is where `value` sits. */
+  /** Turns the telling zod issue into a located one-line error. `prefix` is where `value` sits. */
   issue(error: z.ZodError, prefix: Path = [], value: unknown = this.value): InputError {
-    const iss = error.issues[0];
+    const iss = tellingIssue(error);
     const path = [...prefix, ...(iss.path as Path)];
     if (iss.code === 'unrecognized_keys') {
       return this.error(path, iss.message, iss.keys[0]);
@@ -110,6 +110,12 @@ export class YamlSource {
     }
     return this.error(path, iss.message);
   }
+}
+
+/** The issue to report: an unknown key before the others, since a misspelt key ("kernl") is why
+ *  the key it stands for is missing; otherwise the first. */
+export function tellingIssue(error: z.ZodError): z.core.$ZodIssue {
+  return error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0];
 }
 
 /** The zod `error` option: an unknown key's message suggests the closest known key. */

@@ -18,9 +18,11 @@ import { parseFlagValue } from './experiment/source.js';
 import { comparisonTable, fmt, renderTable, summaryTable } from './report/table.js';
 import { summarizeRun, unitOf, type Summary } from './report/summary.js';
 import { JUNIT, reportFiles, REPORTS, writeReports } from './report/files.js';
-import { claimFolder, PLAN, readJson, readTrials, RunFolder, shownPath, writeAtomic } from './run/store.js';
+import { claimFolder, PLAN, readJson, readTrials, RunFolder, shownPath, SUMMARY, TRIALS, writeAtomic } from './run/store.js';
 import { runTrial, type TrialRecord } from './run/trial.js';
 import { estimateSeconds } from './run/estimate.js';
+import { codeVersion, packageVersion, versionText } from './version.js';
+import { parseShard, shardName, shardSeeds, type ShardSpec } from './run/shard.js';
 
 const positiveInt = (what: string) => (v: string) => {
   const n = Number(v);
@@ -90,12 +92,17 @@ interface RunOptions {
   json?: boolean;
   maxCells?: number;
   maxTrials?: number;
+  shard?: ShardSpec;
 }
+
+/** The seeds of each cell a folder's plan runs: all of them, or its shard's. */
+const planSeeds = (plan: Plan) => (plan.shard ? shardSeeds(plan, plan.shard) : () => plan.seeds);
 
 function dryRun(plan: Plan, o: { jobs: number; json?: boolean }, resumeDir?: string): void {
   const done = resumeDir ? new Set(readTrials(resumeDir).records.map((r) => `${r.cell}/${r.seed}`)) : new Set<string>();
-  const remaining = plan.cells.reduce((n, c) => n + plan.seeds.filter((s) => !done.has(`${c.id}/${s}`)).length, 0);
-  const trials = plan.cells.length * plan.seeds.length;
+  const seedsOf = planSeeds(plan);
+  const remaining = plan.cells.reduce((n, c) => n + seedsOf(c).filter((s) => !done.has(`${c.id}/${s}`)).length, 0);
+  const trials = plan.cells.reduce((n, c) => n + seedsOf(c).length, 0);
   const est = estimateSeconds(plan, o.jobs);
   const seconds = est.seconds === undefined ? undefined : (est.seconds * remaining) / trials;
   if (o.json) {
@@ -104,7 +111,8 @@ function dryRun(plan: Plan, o: { jobs: number; json?: boolean }, resumeDir?: str
   }
   const axes = [...new Set(plan.cells.flatMap((c) => Object.keys(c.params)))];
   console.log(renderTable([['cell', ...axes, 'workload', 'faults'], ...plan.cells.map((c) => [c.id, ...axes.map((a) => String(c.params[a])), c.workload.kind, c.faults.map((f) => f.kind).join(',') || '-'])]));
-  console.log(`\n${plan.cells.length} cells x ${plan.seeds.length} seeds = ${trials} trials${resumeDir ? `, ${remaining} still to run in ${resumeDir}` : ''}`);
+  const shard = plan.shard ? `; shard ${shardName(plan.shard)} runs ${trials} of them` : '';
+  console.log(`\n${plan.cells.length} cells x ${plan.seeds.length} seeds = ${plan.cells.length * plan.seeds.length} trials${shard}${resumeDir ? `, ${remaining} still to run in ${resumeDir}` : ''}`);
   console.log(`estimated run time: ${est.text}`);
 }
 
@@ -144,7 +152,7 @@ function printGates(gates: GateResult[]): void {
 }
 
 function resumeOnly(file: string | undefined, o: RunOptions): void {
-  if (file || o.set.length || o.where || o.seeds || o.out) throw new InputError('--resume DIR takes the experiment and its options from DIR/plan.json; give no experiment, --set, --where, --seeds or --out');
+  if (file || o.set.length || o.where || o.seeds || o.out || o.shard) throw new InputError('--resume DIR takes the experiment and its options from DIR/plan.json; give no experiment, --set, --where, --seeds, --shard or --out');
 }
 
 /** The folder --resume names, if it holds what this command makes: a run or a qualify. */
@@ -156,6 +164,8 @@ async function resumeFolder(dir: string, file: string | undefined, o: RunOptions
     await opened.folder.unlock();
     throw new InputError(`${dir}: a ${kind}, not a ${command}; finish it with faultsweep ${kind} --resume ${dir}`);
   }
+  const [was, now] = [opened.plan.version, codeVersion()];
+  if (was && was.code !== now.code) process.stderr.write(`${dir}: started by ${versionText(was)}; this is ${versionText(now)}, so the trials it adds come from other code\n`);
   return opened;
 }
 
@@ -233,7 +243,7 @@ function targetText(r: BenchResult): string {
 function buildProgram(): Command {
   const program = new Command('faultsweep')
     .description('Seeded fault-injection sweeps over models of LegoOS and SGI UV/XPMEM.')
-    .version('0.1.0')
+    .version(packageVersion())
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s) });
 
@@ -244,6 +254,7 @@ function buildProgram(): Command {
       .argument('[experiment]', 'experiment YAML file')
       .option('--seeds <n>', 'seeds per cell (overrides the file)', positiveInt('--seeds'))
       .option('--resume <dir>', 'finish an interrupted run in this folder')
+      .option('--shard <i/n>', 'run only shard I of N (0 <= I < N): a fixed part of the trials, balanced by estimated cost; join the shards with merge', parseShard)
       .option('--dry-run', 'print the cells, the trial count and an estimate of the time; run nothing')
       .option('--json', 'print summary.json (with the results folder and the gates) instead of the table'),
   )
@@ -254,6 +265,7 @@ function buildProgram(): Command {
     $ faultsweep run experiments/quickstart.yaml
     $ faultsweep run experiments/quickstart.yaml --seeds 200 --jobs 2 --set workload.accesses=2000
     $ faultsweep run experiments/quickstart.yaml --dry-run
+    $ faultsweep run experiments/release-1024.yaml --shard 0/4 --out shards/0
     $ faultsweep run --resume results/nowait-vs-persend/2026-11-21T15-00-00Z`,
     )
     .action(async (file: string | undefined, o: RunOptions) => {
@@ -268,17 +280,25 @@ function buildProgram(): Command {
       } else {
         if (!file) throw new InputError('run: name an experiment file, or --resume DIR');
         plan = loadExperiment(file, loadOptions(o));
+        if (o.shard) plan = { ...plan, shard: o.shard };
         if (o.dryRun) return dryRun(plan, o);
         folder = await RunFolder.create(plan, { out: o.out, base: resolve('results', plan.experiment), stamp: utcStamp() });
       }
       const dir = folder.dir;
-      const total = plan.cells.length * plan.seeds.length;
-      if (!o.json) console.log(`${plan.experiment}: ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${total} trials on ${o.jobs} worker threads -> ${shownPath(dir)}`);
+      const seedsOf = planSeeds(plan);
+      const total = plan.cells.reduce((n, c) => n + seedsOf(c).length, 0);
+      const part = plan.shard ? `shard ${shardName(plan.shard)}, ${total} of ${plan.cells.length * plan.seeds.length} trials` : `${plan.cells.length} cells x ${plan.seeds.length} seeds = ${total} trials`;
+      if (!o.json) console.log(`${plan.experiment}: ${part} on ${o.jobs} worker threads -> ${shownPath(dir)}`);
       // The pool (piscina) and the progress bar load only for a run.
       const { summary, records } = await inFolder(folder, Boolean(o.resume), async () =>
-        (await import('./run/runner.js')).execute(plan, dir, { jobs: o.jobs, progress: Boolean(process.stderr.isTTY) && !o.json, replayBase: replayBase(plan) }),
+        (await import('./run/runner.js')).execute(plan, dir, { jobs: o.jobs, progress: Boolean(process.stderr.isTTY) && !o.json, replayBase: replayBase(plan) }, seedsOf),
       );
-      await report(plan, summary, records, Boolean(o.json), dir);
+      // A shard's cells are partial: gates and reports wait for the merge.
+      if (plan.shard) {
+        const failures = records.filter((r) => r.outcome !== 'ok').length;
+        if (o.json) console.log(JSON.stringify({ results: dir, shard: plan.shard, trials: records.length, failures }, null, 1));
+        else console.log(`shard ${shardName(plan.shard)}: ${plural(records.length, 'trial')}, ${plural(failures, 'failure')}; join the shards with: faultsweep merge SHARD-FOLDERS... --out DIR`);
+      } else await report(plan, summary, records, Boolean(o.json), dir);
     });
 
   sweepOptions(
@@ -353,6 +373,7 @@ function buildProgram(): Command {
       // Locked like a run: the reports are never written while a run is still adding trials.
       const { folder, plan } = await RunFolder.open(dir);
       try {
+        if (plan.shard) throw new InputError(`${dir}: shard ${shardName(plan.shard)} of a run, whose cells are partial; merge the shards (faultsweep merge) and report the merged folder`);
         const { records } = readTrials(dir);
         if (!o.json) console.log(`${plan.experiment}: ${records.length} trials in ${shownPath(dir)}; wrote ${reportFiles(plan).join(', ')}`);
         if (plan.qualify) {
@@ -361,6 +382,51 @@ function buildProgram(): Command {
         } else await report(plan, summarizeRun(plan, records), records, Boolean(o.json), folder.dir);
       } finally {
         await folder.unlock();
+      }
+    });
+
+  program
+    .command('merge')
+    .description('Join the shard folders of one run (run --shard I/N) into the results folder the unsplit run would have made, and print its summary.')
+    .argument('<shards...>', 'the shard folders, one per shard')
+    .option('--out <dir>', 'results folder, new or empty (default results/<name>/<UTC time>/ under the current folder)')
+    .option('--json', 'print summary.json (with the results folder and the gates) instead of the table')
+    .addHelpText(
+      'after',
+      `
+  Exit codes: 0 merged and every gate passes, 1 a gate failed, 2 the shards do not make one run
+  (another experiment, overrides or code; a shard given twice; trials missing, which it names).
+
+  Examples:
+    $ faultsweep merge shards/0 shards/1 shards/2 shards/3 --out results/release
+    $ faultsweep merge slurm-run/shards/* --out merged --json`,
+    )
+    .action(async (dirs: string[], o: { out?: string; json?: boolean }) => {
+      const { mergeShards } = await import('./run/merge.js');
+      // Locked while read: a shard still running is waited for, never merged half-written.
+      const seen = new Map<string, string>();
+      for (const d of dirs) {
+        if (seen.has(resolve(d))) throw new InputError(`merge: ${d} is given twice (as ${seen.get(resolve(d))} and ${d}); its trials would overlap`);
+        seen.set(resolve(d), d);
+      }
+      const opened: RunFolder[] = [];
+      try {
+        const shards = [];
+        for (const d of dirs) {
+          const { folder, plan } = await RunFolder.open(d);
+          opened.push(folder);
+          shards.push({ dir: folder.dir, plan, records: readTrials(folder.dir).records });
+        }
+        const { plan, records } = mergeShards(shards);
+        const folder = await RunFolder.create(plan, { out: o.out, base: resolve('results', plan.experiment), stamp: utcStamp() });
+        opened.push(folder);
+        writeAtomic(join(folder.dir, TRIALS), records.map((r) => JSON.stringify(r) + '\n').join(''));
+        const summary = summarizeRun(plan, records);
+        writeAtomic(join(folder.dir, SUMMARY), JSON.stringify(summary, null, 1) + '\n');
+        if (!o.json) console.log(`${plan.experiment}: ${plural(dirs.length, 'shard')}, ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${plural(records.length, 'trial')} -> ${shownPath(folder.dir)}`);
+        await report(plan, summary, records, Boolean(o.json), folder.dir);
+      } finally {
+        for (const f of opened) await f.unlock();
       }
     });
 

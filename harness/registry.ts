@@ -37,6 +37,9 @@ export interface WorkloadPlugin<Config = any, System = any> {
   check?(config: Config, profile: any): { path: string[]; message: string } | undefined;
   /** Config keys that name input files: read relative to the experiment file, checked at load. */
   files?: string[];
+  /** A trial's work in any unit proportional to its run time (the events it will process, say),
+   *  from its config alone: shards are balanced by it. Without it every trial counts the same. */
+  cost?(config: Config): number;
   start(sim: Simulation, system: System, config: Config): WorkloadRun;
 }
 
@@ -85,7 +88,7 @@ export const workloads = new Registry<WorkloadPlugin>('workload');
 export const faults = new Registry<FaultPlugin>('fault');
 
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const compiledRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const compiledRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const loaded = new Map<string, Promise<void>>();
 

@@ -88,6 +88,16 @@ workloads.register({
     latencyMeanUs: 'us', latencyP99Us: 'us', recalls: 'recalls', recallWaits: 'waits',
   },
   headline: ['messagesPerSec', 'latencyMeanUs', 'latencyP99Us', 'rcacheHitRatio'],
+  // Microseconds of one core here (estimate), fitted to release-1024 (2026-12-02, two seeds per
+  // pattern): 2.46 s for alltoall's 2.1 M messages and 1 M attach-detach pairs, 2.69 s for
+  // attach-churn's 2.1 M of each, 30-170 ms for the patterns of 2,000 messages.
+  cost: (c: Config) => {
+    const n = c.ranks;
+    const perIteration = { pairwise: n - (n % 2), ring: n, alltoall: n * (n - 1), 'attach-churn': n * (n - 1), halo: 6 * n, 'one-to-many': n - 1, 'many-to-one': n - 1, 'owner-exit': n - 1 }[c.pattern as Pattern];
+    const messages = perIteration * c.iterations;
+    const attaches = c.rcache && c.pattern !== 'attach-churn' ? Math.min(messages, perIteration * c.buffers) : messages;
+    return 25 * n + 1.06 * messages + 0.22 * attaches;
+  },
   check: (c: Config, profile) =>
     c.root >= c.ranks ? { path: ['root'], message: `${c.root} is not a rank (ranks: ${c.ranks})` } : ranksFit(c.ranks, profile),
   start(sim: Simulation, uv: UvMachine, c: Config) {

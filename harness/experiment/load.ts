@@ -1,6 +1,8 @@
 // YAML experiment -> validated plan: the sweep expanded into cells, each cell's profile, kernel,
 // workload and faults checked by the plug-in that owns them, and the seeds to run. Nothing here
 // runs a trial; every bad input becomes a located one-line InputError.
+import type { ShardSpec } from '../run/shard.js';
+import type { CodeVersion } from '../version.js';
 import { createHash } from 'node:crypto';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -41,6 +43,10 @@ export interface Plan {
   compare: Compare | undefined;
   /** Set by `faultsweep qualify`: the seeds per cell it may go up to. */
   qualify?: { maxSeeds: number };
+  /** Set by `faultsweep run --shard I/N`: the part of the trials this folder holds. */
+  shard?: ShardSpec;
+  /** The code that made a results folder (written with its plan.json). */
+  version?: CodeVersion;
 }
 
 export interface LoadOptions {

@@ -8,6 +8,7 @@ import lockfile from 'proper-lockfile';
 import { InputError } from '../errors.js';
 import type { Plan } from '../experiment/load.js';
 import type { TrialRecord } from './trial.js';
+import { codeVersion } from '../version.js';
 
 export const TRIALS = 'trials.jsonl';
 export const PLAN = 'plan.json';
@@ -102,7 +103,7 @@ export class RunFolder {
     const folder = new RunFolder(dir, made);
     await folder.lock();
     try {
-      writeAtomic(join(dir, PLAN), JSON.stringify(plan, null, 1) + '\n');
+      writeAtomic(join(dir, PLAN), JSON.stringify({ ...plan, version: plan.version ?? codeVersion() }, null, 1) + '\n');
     } catch (e) {
       await folder.discard();
       throw cannot(dir, e);

@@ -1,0 +1,70 @@
+// Shards: a deterministic partition of a plan's (cell, seed) trials into N parts of about equal
+// estimated cost, the same whoever computes it and however many cores they have, so each task of
+// a job array finds its own part from the plan alone. Largest trials first, each to the part with
+// the least cost so far (ties: the lower index), so no part is left with only the expensive cells.
+import { InputError } from '../errors.js';
+import type { Cell, Plan } from '../experiment/load.js';
+import { workloads } from '../registry.js';
+
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
+export function parseShard(text: string): ShardSpec {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const [index, count] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!(count >= 1 && index < count)) throw new InputError(`--shard ${text}: expected I/N with 0 <= I < N, e.g. 0/4 for the first of four shards`);
+  return { index, count };
+}
+
+export const shardName = (s: ShardSpec) => `${s.index}/${s.count}`;
+
+/** A trial's estimated cost: its workload's own estimate, else 1. */
+export function cellCost(cell: Cell): number {
+  return workloads.get(cell.workload.kind)?.cost?.(cell.workload) ?? 1;
+}
+
+export interface Partition {
+  /** Per shard, the seeds it runs of each cell (cell id -> seeds, ascending). */
+  seeds: Map<string, number[]>[];
+  /** Per shard, its estimated cost. */
+  cost: number[];
+}
+
+export function partition(plan: Pick<Plan, 'cells' | 'seeds'>, count: number): Partition {
+  const costs = plan.cells.map(cellCost);
+  const order = plan.cells.map((_, i) => i).sort((a, b) => costs[b] - costs[a] || a - b);
+  const seeds = Array.from({ length: count }, () => new Map<string, number[]>());
+  const cost = new Array<number>(count).fill(0);
+  for (const i of order) {
+    for (const seed of plan.seeds) {
+      let least = 0;
+      for (let s = 1; s < count; s++) if (cost[s] < cost[least]) least = s;
+      cost[least] += costs[i];
+      const mine = seeds[least].get(plan.cells[i].id);
+      if (mine) mine.push(seed);
+      else seeds[least].set(plan.cells[i].id, [seed]);
+    }
+  }
+  for (const m of seeds) for (const list of m.values()) list.sort((a, b) => a - b);
+  return { seeds, cost };
+}
+
+/** The seeds of each cell that shard `s` runs. */
+export function shardSeeds(plan: Pick<Plan, 'cells' | 'seeds'>, s: ShardSpec): (cell: Cell) => number[] {
+  const mine = partition(plan, s.count).seeds[s.index];
+  return (cell) => mine.get(cell.id) ?? [];
+}
+
+/** "0-3, 7, 9-12": a seed list as ranges, for messages. */
+export function seedRanges(seeds: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < seeds.length; ) {
+    let j = i;
+    while (j + 1 < seeds.length && seeds[j + 1] === seeds[j] + 1) j++;
+    parts.push(j === i ? `${seeds[i]}` : `${seeds[i]}-${seeds[j]}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
+}

@@ -14,6 +14,10 @@ import type { Qualification } from './run/qualify.js';
 import { compareRuns, comparedParams, regressions, type Side } from './report/compare-runs.js';
 import { verdictMarkdown, verdictText } from './report/verdicts.js';
 import { canonicalJson } from './canonical-json.js';
+import { shellQuote } from './shell-quote.js';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SlurmOptions } from './run/slurm.js';
 import { parseFlagValue } from './experiment/source.js';
 import { comparisonTable, fmt, renderTable, summaryTable } from './report/table.js';
 import { summarizeRun, unitOf, type Summary } from './report/summary.js';
@@ -32,9 +36,6 @@ const positiveInt = (what: string) => (v: string) => {
 const collect = (v: string, acc: string[]) => [...acc, v];
 const plural = (n: number, word: string) => `${fmt(n)} ${word}${n === 1 ? '' : 's'}`;
 
-function shellQuote(s: string): string {
-  return /^[\w./=:,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 function replayBase(plan: Pick<Plan, 'file' | 'sets' | 'where'>): string {
   const args = ['faultsweep', 'replay', shownPath(plan.file)];
@@ -200,6 +201,60 @@ async function qualifyReport(plan: Plan, q: Qualification, json: boolean, dir: s
     console.log(`junit: ${shownPath(join(dir, JUNIT))}`);
   }
   if (count('pass') < q.decisions.length) throw new GateFailure(`qualify: not every cell passed (${count('fail')} fail, ${count('undecided')} undecided)`);
+}
+
+/** A finished folder's reports, written again, and its summary printed, as `run` ends. */
+async function reportFolder(dir: string, json: boolean): Promise<void> {
+  // Locked like a run: the reports are never written while a run is still adding trials.
+  const { folder, plan } = await RunFolder.open(dir);
+  try {
+    if (plan.shard) throw new InputError(`${dir}: shard ${shardName(plan.shard)} of a run, whose cells are partial; merge the shards (faultsweep merge) and report the merged folder`);
+    const { records } = readTrials(dir);
+    if (!json) console.log(`${plan.experiment}: ${records.length} trials in ${shownPath(dir)}; wrote ${reportFiles(plan).join(', ')}`);
+    if (plan.qualify) {
+      const { qualify } = await import('./run/qualify.js');
+      await qualifyReport(plan, await qualify(plan, dir, { jobs: 1, maxSeeds: plan.qualify.maxSeeds, progress: false, replayBase: replayBase(plan), run: false }), json, folder.dir);
+    } else await report(plan, summarizeRun(plan, records), records, json, folder.dir);
+  } finally {
+    await folder.unlock();
+  }
+}
+
+/** Follows a campaign's jobs until its merge job has ended, then prints the merged summary as
+ *  `run` does, or names the tasks that failed with their logs. */
+async function followCampaign(dir: string, json: boolean): Promise<void> {
+  const { progress, progressLine, readCampaign, failedTasks, mergedDir } = await import('./run/slurm.js');
+  const { default: cliProgress } = await import('cli-progress');
+  const c = readCampaign(dir);
+  const bar = process.stderr.isTTY && !json ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} trials | {line}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  const total = c.trials.reduce((a, b) => a + b, 0);
+  bar?.start(total, 0, { line: '' });
+  let p;
+  let shown = '';
+  try {
+    for (;;) {
+      p = await progress(dir, c);
+      const line = progressLine(p);
+      if (bar) bar.update(p.tasks.reduce((n, t) => n + t.trials, 0), { line });
+      else if (!json && line !== shown) process.stderr.write(`${line}\n`);
+      shown = line;
+      if (!p.merge?.live) break;
+      await sleep(2000);
+    }
+  } finally {
+    bar?.stop();
+  }
+  if (p.merged) return reportFolder(mergedDir(dir), json);
+  const failed = failedTasks(p);
+  const out = json ? process.stdout : process.stderr;
+  if (json) out.write(JSON.stringify({ campaign: dir, merged: false, failed: failed.map((t) => ({ shard: t.index, state: t.state, trials: t.trials, of: t.of, log: t.log })), merge: p.merge }, null, 1) + '\n');
+  else {
+    out.write(`${c.experiment}: not merged; ${plural(failed.length, 'array task')} ended before ${failed.length === 1 ? 'its' : 'their'} shard was done:\n`);
+    for (const t of failed) out.write(`  shard ${t.index}: ${t.state}, ${t.trials} of ${t.of} trials; log: ${t.log ? shownPath(t.log) : 'none'}\n`);
+    if (p.merge) out.write(`  merge job ${p.merge.job}: ${p.merge.state}; log: ${shownPath(p.merge.log)}\n`);
+    out.write(`resubmit what failed with: faultsweep slurm --only-failed ${shownPath(dir)} --wait\n`);
+  }
+  throw new Reported(1);
 }
 
 /** The two sides of a comparison: two folders, or one folder split by --a and --b filters. */
@@ -369,21 +424,7 @@ function buildProgram(): Command {
     .argument('<dir>', 'a results folder')
     .option('--json', 'print summary.json (with the gates) instead of the table')
     .addHelpText('after', '\nExample:\n  $ faultsweep report results/nowait-vs-persend/2026-12-02T12-00-00Z')
-    .action(async (dir: string, o: { json?: boolean }) => {
-      // Locked like a run: the reports are never written while a run is still adding trials.
-      const { folder, plan } = await RunFolder.open(dir);
-      try {
-        if (plan.shard) throw new InputError(`${dir}: shard ${shardName(plan.shard)} of a run, whose cells are partial; merge the shards (faultsweep merge) and report the merged folder`);
-        const { records } = readTrials(dir);
-        if (!o.json) console.log(`${plan.experiment}: ${records.length} trials in ${shownPath(dir)}; wrote ${reportFiles(plan).join(', ')}`);
-        if (plan.qualify) {
-          const { qualify } = await import('./run/qualify.js');
-          await qualifyReport(plan, await qualify(plan, dir, { jobs: 1, maxSeeds: plan.qualify.maxSeeds, progress: false, replayBase: replayBase(plan), run: false }), Boolean(o.json), folder.dir);
-        } else await report(plan, summarizeRun(plan, records), records, Boolean(o.json), folder.dir);
-      } finally {
-        await folder.unlock();
-      }
-    });
+    .action((dir: string, o: { json?: boolean }) => reportFolder(dir, Boolean(o.json)));
 
   program
     .command('merge')
@@ -428,6 +469,95 @@ function buildProgram(): Command {
       } finally {
         for (const f of opened) await f.unlock();
       }
+    });
+
+  limitOptions(
+    program
+      .command('slurm')
+      .description('Run an experiment as a Slurm job array, one task per shard, and merge the shards in a job after it: write the scripts and show them; --submit submits them, --wait follows them to the summary.')
+      .argument('[experiment]', 'experiment YAML file')
+      .option('--shards <n>', 'array tasks, each running one shard (run --shard I/N)', positiveInt('--shards'))
+      .option('--partition <name>', "Slurm partition (sbatch --partition); default: the cluster's")
+      .option('--time <limit>', 'time limit of each task (sbatch --time), e.g. 2:00:00; a task stopped by it leaves a shard to resume')
+      .option('--account <name>', 'account to charge (sbatch --account)')
+      .option('--cpus-per-task <n>', "CPUs of each task, the worker threads of its shard's run (--jobs)", positiveInt('--cpus-per-task'), 1)
+      .option('--seeds <n>', 'seeds per cell (overrides the file)', positiveInt('--seeds'))
+      .option('--set <key=value>', 'override a key, e.g. workload.ranks=512 (repeatable)', collect, [])
+      .option('--where <expr>', 'only the cells where this mathjs condition holds')
+      .option('--out <dir>', 'campaign folder, new or empty, on a file system the nodes share (default results/<name>/slurm-<UTC time>/)')
+      .option('--submit', 'submit the array and the merge job with sbatch')
+      .option('--wait', 'follow the jobs (squeue, sacct) until the merge has finished, then print the summary as run does')
+      .option('--status <dir>', "show a campaign's tasks: state, trials done, log file (with --wait, follow them)")
+      .option('--only-failed <dir>', 'resubmit the tasks of a campaign that failed or timed out before their shard was done, and a merge after them')
+      .option('--json', 'with --wait: print summary.json (or the failed tasks) as JSON'),
+  )
+    .addHelpText(
+      'after',
+      `
+  Exit codes: 0 merged and every gate passes, 1 a gate failed or a task failed, 2 bad input or a
+  Slurm command refused.
+
+  Examples:
+    $ faultsweep slurm experiments/release-1024.yaml --shards 8 --cpus-per-task 4 --time 1:00:00 --out /scratch/release
+    $ faultsweep slurm experiments/release-1024.yaml --shards 8 --partition batch --submit --wait
+    $ faultsweep slurm --status /scratch/release
+    $ faultsweep slurm --only-failed /scratch/release --wait`,
+    )
+    .action(async (file: string | undefined, o: RunOptions & SlurmOptions & { shards?: number; submit?: boolean; wait?: boolean; status?: string; onlyFailed?: string }) => {
+      const slurm = await import('./run/slurm.js');
+      const existing = o.status ?? o.onlyFailed;
+      if (existing !== undefined) {
+        if (file || o.shards || o.out || o.set.length || o.where || o.seeds) throw new InputError(`--${o.status ? 'status' : 'only-failed'} DIR takes the experiment and its options from DIR/campaign.json; give no experiment, --shards, --set, --where, --seeds or --out`);
+        const c = slurm.readCampaign(existing);
+        const p = await slurm.progress(existing, c);
+        if (o.onlyFailed) {
+          if (p.merged) throw new InputError(`${existing}: already merged into ${shownPath(slurm.mergedDir(existing))}; nothing to resubmit`);
+          const failed = slurm.failedTasks(p).map((t) => t.index);
+          const running = p.tasks.filter((t) => t.live).length;
+          if (!failed.length && (running || p.merge?.live)) throw new InputError(`${existing}: no task failed; ${running} still queued or running. Follow them with: faultsweep slurm --status ${existing} --wait`);
+          const s = await slurm.submit(existing, c, failed);
+          // With --json, stdout is for the JSON that --wait prints.
+          (o.json ? console.error : console.log)(`${c.experiment}: resubmitted ${failed.length ? `shard${failed.length === 1 ? '' : 's'} ${failed.join(', ')} as array job ${s.array}` : 'no shard'} and merge job ${s.merge} after ${failed.length ? 'it' : 'nothing'}`);
+        } else if (!o.wait) {
+          console.log(renderTable([['shard', 'trials', 'state', 'log'], ...p.tasks.map((t) => [String(t.index), `${t.trials} of ${t.of}`, t.state, t.log ? shownPath(t.log) : '-'])]));
+          console.log(slurm.progressLine(p));
+        }
+        if (o.wait) await followCampaign(existing, Boolean(o.json));
+        return;
+      }
+      if (!file) throw new InputError('slurm: name an experiment file (with --shards N), or --status DIR, or --only-failed DIR');
+      if (!o.shards) throw new InputError('slurm: --shards N is needed: the number of array tasks to split the trials over');
+      if (o.wait && !o.submit) throw new InputError('--wait follows submitted jobs: give --submit too (or --status DIR --wait for a campaign already submitted)');
+      const plan = loadExperiment(file, loadOptions(o));
+      const { partition } = await import('./run/shard.js');
+      const parts = partition(plan, o.shards);
+      const load = [file, ...o.set.flatMap((s) => ['--set', s]), ...(o.where ? ['--where', o.where] : []), ...(o.seeds ? ['--seeds', String(o.seeds)] : []), ...(o.maxCells ? ['--max-cells', String(o.maxCells)] : []), ...(o.maxTrials ? ['--max-trials', String(o.maxTrials)] : [])];
+      const c = {
+        experiment: plan.experiment,
+        cwd: process.cwd(),
+        load,
+        shards: o.shards,
+        trials: parts.seeds.map((m) => [...m.values()].reduce((n, s) => n + s.length, 0)),
+        costs: parts.cost,
+        slurm: { partition: o.partition, time: o.time, account: o.account, cpusPerTask: o.cpusPerTask },
+        submissions: [],
+      };
+      if (o.out && /\s/.test(o.out)) throw new InputError(`--out ${o.out}: #SBATCH lines cannot hold a path with white space; choose another folder`);
+      const { dir } = claimFolder(o.out ?? join('results', plan.experiment, `slurm-${utcStamp()}`));
+      slurm.writeCampaign(dir, c);
+      const mean = parts.cost.reduce((a, b) => a + b, 0) / o.shards;
+      if (!o.json) {
+        console.log(`${plan.experiment}: ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${plural(plan.cells.length * plan.seeds.length, 'trial')} in ${plural(o.shards, 'shard')} -> ${shownPath(dir)}`);
+        console.log(renderTable([['shard', 'trials', 'estimated cost (x mean)'], ...c.trials.map((n, i) => [String(i), fmt(n), fmt(parts.cost[i] / mean)])]));
+        for (const f of [slurm.ARRAY_SCRIPT, slurm.MERGE_SCRIPT]) console.log(`\n# ${shownPath(join(dir, f))}\n${readFileSync(join(dir, f), 'utf8').trimEnd()}`);
+      }
+      if (!o.submit) {
+        if (!o.json) console.log(`\nsubmit with: faultsweep slurm --only-failed ${shownPath(dir)}   (or: sbatch ${shownPath(join(dir, slurm.ARRAY_SCRIPT))}, then the merge job with --dependency=afterany:ID)`);
+        return;
+      }
+      const s = await slurm.submit(dir, c, c.trials.map((_, i) => i));
+      if (!o.json) console.log(`\nsubmitted array job ${s.array} (${plural(o.shards, 'task')}) and merge job ${s.merge} after it; follow with: faultsweep slurm --status ${shownPath(dir)} --wait`);
+      if (o.wait) await followCampaign(dir, Boolean(o.json));
     });
 
   program

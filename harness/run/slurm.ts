@@ -1,0 +1,206 @@
+// Sweeps as Slurm job arrays: one array task per shard (`run --shard I/N`) and a merge job that
+// waits for the whole array (afterany). faultsweep writes the job scripts and reads what Slurm
+// and the shard folders say; Slurm schedules. Everything a task needs is in the campaign folder
+// and its script, on the shared file system: nothing depends on the submitting shell.
+//
+// DIR/campaign.json   what was asked, and every submission's job ids
+// DIR/array.sbatch    the array, one task per shard; a task resubmitted resumes its shard
+// DIR/merge.sbatch    faultsweep merge DIR/shards/* --out DIR/merged
+// DIR/shards/I/       shard I's results folder       DIR/logs/  the jobs' output
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { InputError } from '../errors.js';
+import { projectRoot } from '../registry.js';
+import { shellQuote } from '../shell-quote.js';
+import { readJson, writeAtomic } from './store.js';
+
+export interface SlurmOptions {
+  partition?: string;
+  time?: string;
+  account?: string;
+  cpusPerTask: number;
+}
+
+export interface Submission {
+  at: string;
+  array: string;
+  tasks: number[];
+  merge: string;
+}
+
+export interface Campaign {
+  experiment: string;
+  /** The folder the experiment's paths are relative to. */
+  cwd: string;
+  /** `run`'s arguments that choose the trials: the experiment file and its overrides. */
+  load: string[];
+  shards: number;
+  /** Per shard, its trials and its estimated cost. */
+  trials: number[];
+  costs: number[];
+  slurm: SlurmOptions;
+  submissions: Submission[];
+}
+
+const CAMPAIGN = 'campaign.json';
+export const ARRAY_SCRIPT = 'array.sbatch';
+export const MERGE_SCRIPT = 'merge.sbatch';
+export const shardDir = (dir: string, i: number) => join(dir, 'shards', String(i));
+export const mergedDir = (dir: string) => join(dir, 'merged');
+const taskLog = (dir: string, i: number, array: string) => join(dir, 'logs', `shard-${i}-${array}.out`);
+const mergeLog = (dir: string, job: string) => join(dir, 'logs', `merge-${job}.out`);
+
+export function readCampaign(dir: string): Campaign {
+  if (!existsSync(join(dir, CAMPAIGN))) throw new InputError(`${dir}: no ${CAMPAIGN} there, so not a folder faultsweep slurm made`);
+  return readJson<Campaign>(join(dir, CAMPAIGN));
+}
+
+const saveCampaign = (dir: string, c: Campaign) => writeAtomic(join(dir, CAMPAIGN), JSON.stringify(c, null, 1) + '\n');
+
+function header(c: Campaign, name: string, lines: string[]): string {
+  const o = c.slurm;
+  return [
+    '#!/bin/bash',
+    `#SBATCH --job-name=${name}`,
+    ...lines,
+    ...(o.partition ? [`#SBATCH --partition=${o.partition}`] : []),
+    ...(o.time ? [`#SBATCH --time=${o.time}`] : []),
+    ...(o.account ? [`#SBATCH --account=${o.account}`] : []),
+    'set -eu',
+    `cd ${shellQuote(c.cwd)}`,
+  ].join('\n');
+}
+
+const faultsweep = () => [process.execPath, join(projectRoot, 'bin', 'faultsweep.js')].map(shellQuote).join(' ');
+
+export function arrayScript(dir: string, c: Campaign): string {
+  const jobs = String(c.slurm.cpusPerTask);
+  return `${header(c, `faultsweep-${c.experiment}`, [
+    `#SBATCH --array=0-${c.shards - 1}`,
+    `#SBATCH --cpus-per-task=${jobs}`,
+    `#SBATCH --output=${join(dir, 'logs', 'shard-%a-%A.out')}`,
+  ])}
+# Shard I of ${c.shards} of ${c.experiment}; a task run again finishes what its shard has left.
+shard=${shellQuote(join(dir, 'shards'))}/$SLURM_ARRAY_TASK_ID
+if [ -e "$shard/plan.json" ]; then
+  exec ${faultsweep()} run --resume "$shard" --jobs ${jobs}
+fi
+exec ${faultsweep()} run ${c.load.map(shellQuote).join(' ')} --shard "$SLURM_ARRAY_TASK_ID/${c.shards}" --out "$shard" --jobs ${jobs}
+`;
+}
+
+export function mergeScript(dir: string, c: Campaign): string {
+  const shards = Array.from({ length: c.shards }, (_, i) => shellQuote(shardDir(dir, i)));
+  return `${header(c, `faultsweep-${c.experiment}-merge`, ['#SBATCH --cpus-per-task=1', `#SBATCH --output=${join(dir, 'logs', 'merge-%j.out')}`])}
+# Runs after every task of the array has ended, however it ended; a gap is named, not merged.
+exec ${faultsweep()} merge ${shards.join(' ')} --out ${shellQuote(mergedDir(dir))}
+`;
+}
+
+/** Writes the campaign and its two scripts into `dir` (new or empty, made by the caller). */
+export function writeCampaign(dir: string, c: Campaign): void {
+  if (/\s/.test(dir)) throw new InputError(`--out ${dir}: #SBATCH lines cannot hold a path with white space; choose another folder`);
+  mkdirSync(join(dir, 'logs'));
+  mkdirSync(join(dir, 'shards'));
+  writeAtomic(join(dir, ARRAY_SCRIPT), arrayScript(dir, c));
+  writeAtomic(join(dir, MERGE_SCRIPT), mergeScript(dir, c));
+  saveCampaign(dir, c);
+}
+
+async function slurm(command: string, args: string[]): Promise<string> {
+  try {
+    return (await execa(command, args)).stdout;
+  } catch (e) {
+    const err = e as { code?: string; stderr?: string; shortMessage?: string };
+    if (err.code === 'ENOENT') throw new InputError(`${command}: not found; run faultsweep slurm where Slurm's commands are (a login node), or submit the scripts yourself with sbatch`);
+    throw new InputError(`${command} ${args.join(' ')}: ${(err.stderr || err.shortMessage || '').trim().split('\n')[0]}`);
+  }
+}
+
+/** Submits the array (all its tasks, or the ones given) and a merge job after it. */
+export async function submit(dir: string, c: Campaign, tasks: number[]): Promise<Submission> {
+  const jobId = async (args: string[]) => (await slurm('sbatch', ['--parsable', ...args])).split(';')[0].trim();
+  // No tasks: every shard is done and only the merge is left to run again.
+  const array = tasks.length === 0 ? '' : await jobId([...(tasks.length === c.shards ? [] : [`--array=${tasks.join(',')}`]), join(dir, ARRAY_SCRIPT)]);
+  const merge = await jobId([...(array ? [`--dependency=afterany:${array}`] : []), join(dir, MERGE_SCRIPT)]);
+  const s = { at: new Date().toISOString(), array, tasks, merge };
+  c.submissions.push(s);
+  saveCampaign(dir, c);
+  return s;
+}
+
+/** Slurm's state of each job and array task ("123_4"): squeue for the live ones, then sacct, or
+ *  scontrol where accounting is off (it remembers finished jobs for MinJobAge, 300 s by default). */
+async function jobStates(ids: string[]): Promise<{ live: Set<string>; state: Map<string, string> }> {
+  const state = new Map<string, string>();
+  const live = new Set<string>();
+  const list = ids.join(',');
+  const queued = await execa('squeue', ['-h', '-r', '-j', list, '-o', '%i|%T'], { reject: false });
+  for (const line of queued.stdout.split('\n').filter(Boolean)) {
+    const [id, st] = line.split('|');
+    state.set(id, st);
+    live.add(id);
+  }
+  const acct = await execa('sacct', ['-n', '-P', '-X', '-j', list, '-o', 'JobID,State'], { reject: false });
+  if (acct.exitCode === 0) {
+    for (const line of acct.stdout.split('\n').filter(Boolean)) {
+      const [id, st] = line.split('|');
+      if (!live.has(id)) state.set(id, st.split(' ')[0]);
+    }
+  } else {
+    for (const id of ids) {
+      const shown = await execa('scontrol', ['show', 'job', '-o', id], { reject: false });
+      for (const line of shown.stdout.split('\n').filter(Boolean)) {
+        const kv = Object.fromEntries(line.split(' ').map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+        const key = kv.ArrayJobId && /^\d+$/.test(kv.ArrayTaskId ?? '') ? `${kv.ArrayJobId}_${kv.ArrayTaskId}` : kv.JobId;
+        if (key && !live.has(key)) state.set(key, kv.JobState);
+      }
+    }
+  }
+  return { live, state };
+}
+
+export interface TaskProgress {
+  index: number;
+  trials: number;
+  of: number;
+  /** Slurm's word for it (PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT, ...), UNKNOWN once forgotten. */
+  state: string;
+  live: boolean;
+  log: string | undefined;
+}
+
+export interface Progress {
+  tasks: TaskProgress[];
+  merge: { job: string; state: string; live: boolean; log: string } | undefined;
+  merged: boolean;
+}
+
+const recorded = (file: string) => (existsSync(file) ? readFileSync(file, 'latin1').split('\n').length - 1 : 0);
+
+export async function progress(dir: string, c: Campaign): Promise<Progress> {
+  const last = c.submissions.at(-1);
+  const latest = (i: number) => c.submissions.findLast((s) => s.tasks.includes(i));
+  const ids = [...new Set(c.submissions.flatMap((s) => [s.array, s.merge]))].filter(Boolean);
+  const { live, state } = ids.length ? await jobStates(ids) : { live: new Set<string>(), state: new Map<string, string>() };
+  const tasks = c.trials.map((of, index): TaskProgress => {
+    const s = latest(index);
+    const key = s && `${s.array}_${index}`;
+    const trials = Math.min(of, recorded(join(shardDir(dir, index), 'trials.jsonl')));
+    return { index, trials, of, state: key ? (state.get(key) ?? (trials === of ? 'COMPLETED' : 'UNKNOWN')) : 'NOT SUBMITTED', live: Boolean(key && live.has(key)), log: s && taskLog(dir, index, s.array) };
+  });
+  const merge = last && { job: last.merge, state: state.get(last.merge) ?? 'UNKNOWN', live: live.has(last.merge), log: mergeLog(dir, last.merge) };
+  return { tasks, merge, merged: existsSync(join(mergedDir(dir), 'summary.json')) };
+}
+
+/** The shards to run again: unfinished, and no task of theirs still queued or running. */
+export const failedTasks = (p: Progress) => p.tasks.filter((t) => t.trials < t.of && !t.live);
+
+export function progressLine(p: Progress): string {
+  const counts = new Map<string, number>();
+  for (const t of p.tasks) counts.set(t.state.toLowerCase(), (counts.get(t.state.toLowerCase()) ?? 0) + 1);
+  const trials = p.tasks.reduce((n, t) => n + t.trials, 0);
+  const of = p.tasks.reduce((n, t) => n + t.of, 0);
+  return `tasks: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}; ${trials} of ${of} trials; merge ${p.merged ? 'done' : (p.merge?.state.toLowerCase() ?? 'not submitted')}`;
+}

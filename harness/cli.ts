@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SlurmOptions } from './run/slurm.js';
 import { parseFlagValue } from './experiment/source.js';
-import { comparisonTable, fmt, renderTable, summaryTable } from './report/table.js';
+import { comparisonTable, count, fmt, renderTable, summaryTable } from './report/table.js';
 import { summarizeRun, unitOf, type Summary } from './report/summary.js';
 import { JUNIT, reportFiles, REPORTS, writeReports } from './report/files.js';
 import { claimFolder, PLAN, readJson, readTrials, RunFolder, shownPath, SUMMARY, TRIALS, writeAtomic } from './run/store.js';
@@ -34,7 +34,7 @@ const positiveInt = (what: string) => (v: string) => {
   return n;
 };
 const collect = (v: string, acc: string[]) => [...acc, v];
-const plural = (n: number, word: string) => `${fmt(n)} ${word}${n === 1 ? '' : 's'}`;
+const plural = (n: number, word: string) => `${count(n)} ${word}${n === 1 ? '' : 's'}`;
 
 
 function replayBase(plan: Pick<Plan, 'file' | 'sets' | 'where'>): string {
@@ -222,7 +222,7 @@ async function reportFolder(dir: string, json: boolean): Promise<void> {
 
 /** Follows a campaign's jobs until its merge job has ended, then prints the merged summary as
  *  `run` does, or names the tasks that failed with their logs. */
-async function followCampaign(dir: string, json: boolean): Promise<void> {
+async function followCampaign(dir: string, json: boolean, pollSeconds: number): Promise<void> {
   const { progress, progressLine, readCampaign, failedTasks, mergedDir } = await import('./run/slurm.js');
   const { default: cliProgress } = await import('cli-progress');
   const c = readCampaign(dir);
@@ -239,7 +239,7 @@ async function followCampaign(dir: string, json: boolean): Promise<void> {
       else if (!json && line !== shown) process.stderr.write(`${line}\n`);
       shown = line;
       if (!p.merge?.live) break;
-      await sleep(2000);
+      await sleep(pollSeconds * 1000);
     }
   } finally {
     bar?.stop();
@@ -489,6 +489,11 @@ function buildProgram(): Command {
       .option('--wait', 'follow the jobs (squeue, sacct) until the merge has finished, then print the summary as run does')
       .option('--status <dir>', "show a campaign's tasks: state, trials done, log file (with --wait, follow them)")
       .option('--only-failed <dir>', 'resubmit the tasks of a campaign that failed or timed out before their shard was done, and a merge after them')
+      .option('--poll <seconds>', 'with --wait: how often to ask squeue and sacct', (v) => {
+        const n = Number(v);
+        if (!(n >= 0.1 && n <= 3600)) throw new InvalidArgumentError('--poll must be a number of seconds from 0.1 to 3600');
+        return n;
+      }, 5)
       .option('--json', 'with --wait: print summary.json (or the failed tasks) as JSON'),
   )
     .addHelpText(
@@ -503,7 +508,7 @@ function buildProgram(): Command {
     $ faultsweep slurm --status /scratch/release
     $ faultsweep slurm --only-failed /scratch/release --wait`,
     )
-    .action(async (file: string | undefined, o: RunOptions & SlurmOptions & { shards?: number; submit?: boolean; wait?: boolean; status?: string; onlyFailed?: string }) => {
+    .action(async (file: string | undefined, o: RunOptions & SlurmOptions & { shards?: number; submit?: boolean; wait?: boolean; status?: string; onlyFailed?: string; poll: number }) => {
       const slurm = await import('./run/slurm.js');
       const existing = o.status ?? o.onlyFailed;
       if (existing !== undefined) {
@@ -522,7 +527,7 @@ function buildProgram(): Command {
           console.log(renderTable([['shard', 'trials', 'state', 'log'], ...p.tasks.map((t) => [String(t.index), `${t.trials} of ${t.of}`, t.state, t.log ? shownPath(t.log) : '-'])]));
           console.log(slurm.progressLine(p));
         }
-        if (o.wait) await followCampaign(existing, Boolean(o.json));
+        if (o.wait) await followCampaign(existing, Boolean(o.json), o.poll);
         return;
       }
       if (!file) throw new InputError('slurm: name an experiment file (with --shards N), or --status DIR, or --only-failed DIR');
@@ -548,7 +553,7 @@ function buildProgram(): Command {
       const mean = parts.cost.reduce((a, b) => a + b, 0) / o.shards;
       if (!o.json) {
         console.log(`${plan.experiment}: ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${plural(plan.cells.length * plan.seeds.length, 'trial')} in ${plural(o.shards, 'shard')} -> ${shownPath(dir)}`);
-        console.log(renderTable([['shard', 'trials', 'estimated cost (x mean)'], ...c.trials.map((n, i) => [String(i), fmt(n), fmt(parts.cost[i] / mean)])]));
+        console.log(renderTable([['shard', 'trials', 'estimated cost (x mean)'], ...c.trials.map((n, i) => [String(i), count(n), fmt(parts.cost[i] / mean)])]));
         for (const f of [slurm.ARRAY_SCRIPT, slurm.MERGE_SCRIPT]) console.log(`\n# ${shownPath(join(dir, f))}\n${readFileSync(join(dir, f), 'utf8').trimEnd()}`);
       }
       if (!o.submit) {
@@ -557,7 +562,7 @@ function buildProgram(): Command {
       }
       const s = await slurm.submit(dir, c, c.trials.map((_, i) => i));
       if (!o.json) console.log(`\nsubmitted array job ${s.array} (${plural(o.shards, 'task')}) and merge job ${s.merge} after it; follow with: faultsweep slurm --status ${shownPath(dir)} --wait`);
-      if (o.wait) await followCampaign(dir, Boolean(o.json));
+      if (o.wait) await followCampaign(dir, Boolean(o.json), o.poll);
     });
 
   program

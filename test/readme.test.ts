@@ -17,7 +17,8 @@ interface Example {
   expected: string[];
 }
 
-/** The examples of the README, in order; a block may hold several commands. */
+/** The examples of the README, in order; a block may hold several commands. `skipped` counts
+ *  the blocks not run. */
 export function examples(readme: string): { run: Example[]; skipped: number } {
   const lines = readme.split('\n');
   const run: Example[] = [];
@@ -25,6 +26,7 @@ export function examples(readme: string): { run: Example[]; skipped: number } {
   for (let i = 0; i < lines.length; i++) {
     if (lines[i] !== '```' || !lines[i + 1]?.startsWith('$ ')) continue;
     const skip = /<!-- readme-test: skip \(.+\) -->/.test(lines[i - 1] ?? '') || /<!-- readme-test: skip \(.+\) -->/.test(lines[i - 2] ?? '');
+    if (skip) skipped++;
     let j = i + 1;
     for (; lines[j] !== '```'; j++) {
       if (!lines[j].startsWith('$ ')) continue;
@@ -33,8 +35,7 @@ export function examples(readme: string): { run: Example[]; skipped: number } {
       while (command.endsWith('\\')) command = command.slice(0, -1) + lines[++j].trim();
       const expected: string[] = [];
       while (lines[j + 1] !== '```' && !lines[j + 1].startsWith('$ ')) expected.push(lines[++j]);
-      if (skip) skipped++;
-      else run.push({ line: at + 1, command, expected });
+      if (!skip) run.push({ line: at + 1, command, expected });
     }
     i = j;
   }
@@ -61,8 +62,9 @@ const { run, skipped } = examples(readme);
 
 test('the README shows at least fifteen commands with their output, and skips few', () => {
   assert.ok(run.length >= 15, `only ${run.length} commands`);
-  // bench timings, and two 30 s qualify runs whose decisions other tests check
-  assert.ok(skipped <= 3, `${skipped} skipped`);
+  // bench timings, two 30 s qualify runs whose decisions other tests check, and two campaigns on
+  // a Slurm cluster (test/slurm.test.ts starts one and checks the same commands)
+  assert.ok(skipped <= 5, `${skipped} skipped`);
 });
 
 // A newcomer's folder: the repository's experiments and fixtures beside it, faultsweep on PATH,

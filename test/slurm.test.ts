@@ -19,9 +19,15 @@ if (skip && process.env.FAULTSWEEP_REQUIRE_TOOLS) throw new Error(`${skip} and F
 if (skip) console.log(`# SKIPPED: the Slurm tests: ${skip}`);
 
 const base = tempDir('slurm');
+const exp = ['experiments/remote-access.yaml', '--seeds', '8', '--set', 'workload.accesses=6000'];
+const whole = join(base, 'whole');
 let cluster: Cluster | undefined;
 before(async () => {
-  if (!skip) cluster = await startCluster(join(base, 'cluster'));
+  if (skip) return;
+  // The unsplit run the merged folders are held against, while the cluster comes up.
+  const [c, r] = await Promise.all([startCluster(join(base, 'cluster')), faultsweep(['run', ...exp, '--jobs', '1', '--json', '--out', whole])]);
+  cluster = c;
+  assert.equal(r.exitCode, 0, String(r.stderr));
 });
 after(async () => {
   await cluster?.stop();
@@ -30,23 +36,14 @@ after(async () => {
 const read = (dir: string, f: string) => readFileSync(join(dir, f), 'utf8');
 const onCluster = (args: string[]) => faultsweep(args, { env: cluster!.env });
 
-/** An unsharded local run of the same trials, to hold the merged folder against. */
-async function unsplit(exp: string[], name: string): Promise<string> {
-  const out = join(base, name);
-  const r = await faultsweep(['run', ...exp, '--jobs', '2', '--json', '--out', out]);
-  assert.equal(r.exitCode, 0, String(r.stderr));
-  return out;
-}
-
-function sameRun(merged: string, whole: string): void {
+function sameRun(merged: string): void {
   assert.deepEqual(canonicalTrials(read(merged, 'trials.jsonl')), canonicalTrials(read(whole, 'trials.jsonl')));
   assert.equal(read(merged, 'summary.json'), read(whole, 'summary.json'));
 }
 
 test('slurm --submit --wait runs the shards as a job array, merges them, and equals the unsplit run', { skip }, async () => {
-  const exp = ['experiments/remote-access.yaml', '--seeds', '8', '--set', 'workload.accesses=3000'];
   const dir = join(base, 'campaign');
-  const r = await onCluster(['slurm', ...exp, '--shards', '3', '--cpus-per-task', '1', '--time', '10:00', '--out', dir, '--submit', '--wait']);
+  const r = await onCluster(['slurm', ...exp, '--shards', '3', '--cpus-per-task', '1', '--time', '10:00', '--out', dir, '--submit', '--wait', '--poll', '0.5']);
   assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
   const out = String(r.stdout);
   assert.match(out, /#SBATCH --array=0-2/);
@@ -55,11 +52,10 @@ test('slurm --submit --wait runs the shards as a job array, merges them, and equ
   assert.match(out, /remote-access: 32 trials in .*merged/);
   const campaign = JSON.parse(read(dir, 'campaign.json')) as { submissions: { array: string }[] };
   for (const i of [0, 1, 2]) assert.ok(existsSync(join(dir, 'logs', `shard-${i}-${campaign.submissions[0].array}.out`)), `task ${i} wrote its log`);
-  sameRun(join(dir, 'merged'), await unsplit(exp, 'whole'));
+  sameRun(join(dir, 'merged'));
 });
 
 test('a cancelled task is named with its log; --only-failed resubmits it alone and the merge completes', { skip }, async () => {
-  const exp = ['experiments/remote-access.yaml', '--seeds', '8', '--set', 'workload.accesses=20000'];
   const dir = join(base, 'cancelled');
   const r = await onCluster(['slurm', ...exp, '--shards', '3', '--out', dir, '--submit']);
   assert.equal(r.exitCode, 0, String(r.stderr));
@@ -73,7 +69,7 @@ test('a cancelled task is named with its log; --only-failed resubmits it alone a
   }
   await execa('scancel', [`${array}_1`], { env: cluster!.env });
 
-  const waited = await onCluster(['slurm', '--status', dir, '--wait']);
+  const waited = await onCluster(['slurm', '--status', dir, '--wait', '--poll', '0.5']);
   assert.equal(waited.exitCode, 1, `${waited.stdout}\n${waited.stderr}`);
   const err = String(waited.stderr);
   assert.match(err, new RegExp(`shard 1: CANCELLED, \\d+ of 11 trials; log: .*shard-1-${array}\\.out`));
@@ -83,8 +79,8 @@ test('a cancelled task is named with its log; --only-failed resubmits it alone a
   const mergeLog = read(join(dir, 'logs'), `merge-${submissions[0].merge}.out`);
   assert.match(mergeLog, /shard 1\/3 (is missing|.*lacks)/, 'the merge job named the gap');
 
-  const again = await onCluster(['slurm', '--only-failed', dir, '--wait', '--json']);
+  const again = await onCluster(['slurm', '--only-failed', dir, '--wait', '--json', '--poll', '0.5']);
   assert.equal(again.exitCode, 0, `${again.stdout}\n${again.stderr}`);
   assert.match(String(again.stderr), /resubmitted shard 1 as array job \d+/);
-  sameRun(join(dir, 'merged'), await unsplit(exp, 'whole-cancelled'));
+  sameRun(join(dir, 'merged'));
 });

@@ -11,6 +11,9 @@ export function fmt(v: number): string {
   return Math.abs(v) >= 1e7 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : num.format(v);
 }
 
+/** A count, exact, with thousands separators ("30,704", where fmt would round to 30,700). */
+export const count = (n: number): string => n.toLocaleString('en-US');
+
 export function pct(v: number): string {
   return v === 0 ? '0%' : v < 0.001 ? `${(v * 100).toPrecision(2)}%` : `${fmt(v * 100)}%`;
 }

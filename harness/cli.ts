@@ -16,8 +16,7 @@ import { verdictMarkdown, verdictText } from './report/verdicts.js';
 import { canonicalJson } from './canonical-json.js';
 import { shellQuote } from './shell-quote.js';
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { SlurmOptions } from './run/slurm.js';
+import type { Progress, SlurmOptions } from './run/slurm.js';
 import { parseFlagValue } from './experiment/source.js';
 import { comparisonTable, count, fmt, renderTable, summaryTable } from './report/table.js';
 import { summarizeRun, unitOf, type Summary } from './report/summary.js';
@@ -26,7 +25,7 @@ import { claimFolder, PLAN, readJson, readTrials, RunFolder, shownPath, SUMMARY,
 import { runTrial, type TrialRecord } from './run/trial.js';
 import { estimateSeconds } from './run/estimate.js';
 import { codeVersion, packageVersion, versionText } from './version.js';
-import { parseShard, shardName, shardSeeds, type ShardSpec } from './run/shard.js';
+import { parseShard, planSeeds, shardName, type ShardSpec } from './run/shard.js';
 
 const positiveInt = (what: string) => (v: string) => {
   const n = Number(v);
@@ -82,6 +81,19 @@ const sweepOptions = (c: Command) =>
       .option('--where <expr>', 'only the cells where this mathjs condition holds'),
   );
 
+/** How array tasks are asked of Slurm: what `slurm` and `qualify --slurm` share. */
+const slurmOptions = (c: Command) =>
+  c
+    .option('--partition <name>', "Slurm partition (sbatch --partition); default: the cluster's")
+    .option('--time <limit>', 'time limit of each task (sbatch --time), e.g. 2:00:00; a task stopped by it leaves a shard to resume')
+    .option('--account <name>', 'account to charge (sbatch --account)')
+    .option('--cpus-per-task <n>', "CPUs of each task, the worker threads of its shard's run (--jobs)", positiveInt('--cpus-per-task'), 1)
+    .option('--poll <seconds>', 'how often to ask squeue and sacct while waiting', (v) => {
+      const n = Number(v);
+      if (!(n >= 0.1 && n <= 3600)) throw new InvalidArgumentError('--poll must be a number of seconds from 0.1 to 3600');
+      return n;
+    }, 5);
+
 interface RunOptions {
   seeds?: number;
   jobs: number;
@@ -95,9 +107,6 @@ interface RunOptions {
   maxTrials?: number;
   shard?: ShardSpec;
 }
-
-/** The seeds of each cell a folder's plan runs: all of them, or its shard's. */
-const planSeeds = (plan: Plan) => (plan.shard ? shardSeeds(plan, plan.shard) : () => plan.seeds);
 
 function dryRun(plan: Plan, o: { jobs: number; json?: boolean }, resumeDir?: string): void {
   const done = resumeDir ? new Set(readTrials(resumeDir).records.map((r) => `${r.cell}/${r.seed}`)) : new Set<string>();
@@ -220,40 +229,34 @@ async function reportFolder(dir: string, json: boolean): Promise<void> {
   }
 }
 
-/** Follows a campaign's jobs until its merge job has ended, then prints the merged summary as
- *  `run` does, or names the tasks that failed with their logs. */
-async function followCampaign(dir: string, json: boolean, pollSeconds: number): Promise<void> {
-  const { progress, progressLine, readCampaign, failedTasks, mergedDir } = await import('./run/slurm.js');
+/** How a campaign's progress is shown on stderr: a bar on a terminal, else a line per change. */
+async function campaignDisplay(total: number, json: boolean): Promise<{ show: (p: Progress) => void; stop: () => void }> {
+  const { progressLine } = await import('./run/slurm.js');
   const { default: cliProgress } = await import('cli-progress');
-  const c = readCampaign(dir);
   const bar = process.stderr.isTTY && !json ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} trials | {line}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
-  const total = c.trials.reduce((a, b) => a + b, 0);
   bar?.start(total, 0, { line: '' });
-  let p;
   let shown = '';
-  try {
-    for (;;) {
-      p = await progress(dir, c);
+  return {
+    show: (p) => {
       const line = progressLine(p);
       if (bar) bar.update(p.tasks.reduce((n, t) => n + t.trials, 0), { line });
       else if (!json && line !== shown) process.stderr.write(`${line}\n`);
       shown = line;
-      if (!p.merge?.live) break;
-      await sleep(pollSeconds * 1000);
-    }
-  } finally {
-    bar?.stop();
-  }
+    },
+    stop: () => bar?.stop(),
+  };
+}
+
+/** Follows a campaign's jobs until its merge job has ended, then prints the merged summary as
+ *  `run` does, or names the tasks that failed with their logs. */
+async function followCampaign(dir: string, json: boolean, pollSeconds: number): Promise<void> {
+  const { follow, readCampaign, failedTasks, failureText, mergedDir } = await import('./run/slurm.js');
+  const c = readCampaign(dir);
+  const display = await campaignDisplay(c.trials.reduce((a, b) => a + b, 0), json);
+  const p = await follow(dir, c, pollSeconds, display.show).finally(display.stop);
   if (p.merged) return reportFolder(mergedDir(dir), json);
-  const failed = failedTasks(p);
-  const out = json ? process.stdout : process.stderr;
-  if (json) out.write(JSON.stringify({ campaign: dir, merged: false, failed: failed.map((t) => ({ shard: t.index, state: t.state, trials: t.trials, of: t.of, log: t.log })), merge: p.merge }, null, 1) + '\n');
-  else {
-    out.write(`${c.experiment}: not merged; ${plural(failed.length, 'array task')} ended before ${failed.length === 1 ? 'its' : 'their'} shard was done:\n`);
-    for (const t of failed) out.write(`  shard ${t.index}: ${t.state}, ${t.trials} of ${t.of} trials; log: ${t.log ? shownPath(t.log) : 'none'}\n`);
-    if (p.merge) out.write(`  merge job ${p.merge.job}: ${p.merge.state}; log: ${shownPath(p.merge.log)}\n`);
-    out.write(`resubmit what failed with: faultsweep slurm --only-failed ${shownPath(dir)} --wait\n`);
-  }
+  if (json) console.log(JSON.stringify({ campaign: dir, merged: false, failed: failedTasks(p).map((t) => ({ shard: t.index, state: t.state, trials: t.trials, of: t.of, log: t.log })), merge: p.merge }, null, 1));
+  else process.stderr.write([...failureText(c, p), `resubmit what failed with: faultsweep slurm --only-failed ${shownPath(dir)} --wait`].join('\n') + '\n');
   throw new Reported(1);
 }
 
@@ -342,7 +345,8 @@ function buildProgram(): Command {
       const dir = folder.dir;
       const seedsOf = planSeeds(plan);
       const total = plan.cells.reduce((n, c) => n + seedsOf(c).length, 0);
-      const part = plan.shard ? `shard ${shardName(plan.shard)}, ${total} of ${plan.cells.length * plan.seeds.length} trials` : `${plan.cells.length} cells x ${plan.seeds.length} seeds = ${total} trials`;
+      const unsplit = planSeeds({ ...plan, shard: undefined });
+      const part = plan.shard ? `shard ${shardName(plan.shard)}, ${total} of ${plan.cells.reduce((n, c) => n + unsplit(c).length, 0)} trials` : `${plan.cells.length} cells x ${plan.seeds.length} seeds = ${total} trials`;
       if (!o.json) console.log(`${plan.experiment}: ${part} on ${o.jobs} worker threads -> ${shownPath(dir)}`);
       // The pool (piscina) and the progress bar load only for a run.
       const { summary, records } = await inFolder(folder, Boolean(o.resume), async () =>
@@ -356,7 +360,7 @@ function buildProgram(): Command {
       } else await report(plan, summary, records, Boolean(o.json), dir);
     });
 
-  sweepOptions(
+  slurmOptions(sweepOptions(
     program
       .command('qualify')
       .description('Decide whether a build may ship: run seeds in rounds until every gate of every cell is decided, write junit.xml.')
@@ -364,8 +368,10 @@ function buildProgram(): Command {
       .option('--max-seeds <n>', 'seeds per cell at most; a gate still open there is undecided, which is not a pass', positiveInt('--max-seeds'), 10_000)
       .option('--seeds <n>', "the experiment's seeds per cell (overrides the file): the sample count and zero-tolerance gates are judged on", positiveInt('--seeds'))
       .option('--resume <dir>', 'finish an interrupted qualify in this folder')
+      .option('--slurm', "run each round's trials as a Slurm job array (see faultsweep slurm) instead of on this machine; this process decides between rounds")
+      .option('--shards <n>', 'with --slurm: array tasks per round at most', positiveInt('--shards'), 16)
       .option('--json', 'print the decisions, gates and cell summaries as JSON'),
-  )
+  ))
     .addHelpText(
       'after',
       `
@@ -378,9 +384,10 @@ function buildProgram(): Command {
     $ faultsweep qualify experiments/release-1024.yaml --out results/release
     $ faultsweep qualify experiments/release-1024.yaml --set kernel.xpmemMaxaddrClamp=false
     $ faultsweep qualify experiments/xpmem-clamp-qualify.yaml --max-seeds 5000
+    $ faultsweep qualify experiments/release-1024.yaml --slurm --shards 32 --cpus-per-task 4 --time 1:00:00 --out /scratch/release
     $ faultsweep qualify --resume results/release`,
     )
-    .action(async (file: string | undefined, o: RunOptions & { maxSeeds: number }) => {
+    .action(async (file: string | undefined, o: RunOptions & SlurmOptions & { maxSeeds: number; slurm?: boolean; shards: number; poll: number }) => {
       const t0 = Date.now();
       let ran = 0;
       let plan: Plan;
@@ -392,11 +399,22 @@ function buildProgram(): Command {
         plan = loadExperiment(file, loadOptions(o));
         const maxTrials = o.maxTrials ?? DEFAULT_MAX.trials;
         if (plan.cells.length * o.maxSeeds > maxTrials) throw new InputError(`--max-seeds ${o.maxSeeds}: ${plan.cells.length} cells x ${o.maxSeeds} seeds could reach ${plan.cells.length * o.maxSeeds} trials; the limit is ${maxTrials} (raise it with --max-trials)`);
-        plan = { ...plan, qualify: { maxSeeds: o.maxSeeds } };
+        if (!o.slurm && (o.partition || o.time || o.account)) throw new InputError('--partition, --time and --account are for --slurm');
+        const slurm = o.slurm ? { shards: o.shards, partition: o.partition, time: o.time, account: o.account, cpusPerTask: o.cpusPerTask, poll: o.poll } : undefined;
+        plan = { ...plan, qualify: { maxSeeds: o.maxSeeds, slurm } };
         folder = await RunFolder.create(plan, { out: o.out, base: resolve('results', plan.experiment), stamp: utcStamp() });
       }
       const dir = folder.dir;
-      if (!o.json) console.log(`${plan.experiment}: ${plural(plan.cells.length, 'cell')}, ${plan.seeds.length} seeds each and up to ${fmt(plan.qualify!.maxSeeds)} where a gate needs them, on ${o.jobs} worker threads -> ${shownPath(dir)}`);
+      const slurm = plan.qualify!.slurm;
+      const where = slurm ? `as Slurm job arrays of up to ${plural(slurm.shards, 'task')}` : `on ${o.jobs} worker threads`;
+      if (!o.json) console.log(`${plan.experiment}: ${plural(plan.cells.length, 'cell')}, ${plan.seeds.length} seeds each and up to ${fmt(plan.qualify!.maxSeeds)} where a gate needs them, ${where} -> ${shownPath(dir)}`);
+      const runRound = slurm
+        ? async (round: number, want: Map<string, number[]>) => {
+            const display = await campaignDisplay([...want.values()].reduce((n, x) => n + x.length, 0), Boolean(o.json));
+            const load = [plan.file, ...plan.sets.flatMap((x) => ['--set', x]), ...(plan.where ? ['--where', plan.where] : [])];
+            return (await import('./run/slurm.js')).slurmRound(plan, dir, round, want, { ...slurm, load, show: display.show }).finally(display.stop);
+          }
+        : undefined;
       const q = await inFolder(folder, Boolean(o.resume), async () =>
         (await import('./run/qualify.js')).qualify(plan, dir, {
           jobs: o.jobs,
@@ -404,6 +422,7 @@ function buildProgram(): Command {
           progress: Boolean(process.stderr.isTTY) && !o.json,
           replayBase: replayBase(plan),
           resumeCommand: 'faultsweep qualify --resume',
+          runRound,
           onRound: (round, open, trials) => {
             if (o.json) return;
             // On a terminal, the round's ETA at the pace of the rounds before it (the progress bar
@@ -471,16 +490,12 @@ function buildProgram(): Command {
       }
     });
 
-  limitOptions(
+  slurmOptions(limitOptions(
     program
       .command('slurm')
       .description('Run an experiment as a Slurm job array, one task per shard, and merge the shards in a job after it: write the scripts and show them; --submit submits them, --wait follows them to the summary.')
       .argument('[experiment]', 'experiment YAML file')
       .option('--shards <n>', 'array tasks, each running one shard (run --shard I/N)', positiveInt('--shards'))
-      .option('--partition <name>', "Slurm partition (sbatch --partition); default: the cluster's")
-      .option('--time <limit>', 'time limit of each task (sbatch --time), e.g. 2:00:00; a task stopped by it leaves a shard to resume')
-      .option('--account <name>', 'account to charge (sbatch --account)')
-      .option('--cpus-per-task <n>', "CPUs of each task, the worker threads of its shard's run (--jobs)", positiveInt('--cpus-per-task'), 1)
       .option('--seeds <n>', 'seeds per cell (overrides the file)', positiveInt('--seeds'))
       .option('--set <key=value>', 'override a key, e.g. workload.ranks=512 (repeatable)', collect, [])
       .option('--where <expr>', 'only the cells where this mathjs condition holds')
@@ -489,13 +504,8 @@ function buildProgram(): Command {
       .option('--wait', 'follow the jobs (squeue, sacct) until the merge has finished, then print the summary as run does')
       .option('--status <dir>', "show a campaign's tasks: state, trials done, log file (with --wait, follow them)")
       .option('--only-failed <dir>', 'resubmit the tasks of a campaign that failed or timed out before their shard was done, and a merge after them')
-      .option('--poll <seconds>', 'with --wait: how often to ask squeue and sacct', (v) => {
-        const n = Number(v);
-        if (!(n >= 0.1 && n <= 3600)) throw new InvalidArgumentError('--poll must be a number of seconds from 0.1 to 3600');
-        return n;
-      }, 5)
       .option('--json', 'with --wait: print summary.json (or the failed tasks) as JSON'),
-  )
+  ))
     .addHelpText(
       'after',
       `

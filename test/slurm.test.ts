@@ -4,12 +4,12 @@
 // --only-failed resubmits it alone. Without Slurm's daemons the test says it skipped; .ci/run
 // installs them and sets FAULTSWEEP_REQUIRE_TOOLS, so there it must run.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { canonicalTrials, faultsweep, tempDir } from './helpers.js';
+import { canonicalTrials, faultsweep, root, tempDir } from './helpers.js';
 import { startCluster, type Cluster } from './slurm-cluster.js';
 
 const tools = ['sbatch', 'squeue', 'scontrol', 'scancel', 'slurmctld', 'slurmd', 'munged'];
@@ -19,15 +19,25 @@ if (skip && process.env.FAULTSWEEP_REQUIRE_TOOLS) throw new Error(`${skip} and F
 if (skip) console.log(`# SKIPPED: the Slurm tests: ${skip}`);
 
 const base = tempDir('slurm');
-const exp = ['experiments/remote-access.yaml', '--seeds', '8', '--set', 'workload.accesses=6000'];
+const exp = ['experiments/remote-access.yaml', '--seeds', '8', '--set', 'workload.accesses=3000'];
 const whole = join(base, 'whole');
+// The clamp qualification with a bound of 0.05, decided in four rounds: 0 hangs in n trials has
+// the Wilson upper bound z^2 / (n + z^2), below 0.05 from n = 73.
+const clamp = join(base, 'clamp.yaml');
+writeFileSync(clamp, readFileSync(join(root, 'experiments', 'xpmem-clamp-qualify.yaml'), 'utf8').replace('check: hang.high < 1e-3', 'check: hang.high < 0.05'));
+const localQualify = join(base, 'qualify-local');
 let cluster: Cluster | undefined;
 before(async () => {
   if (skip) return;
-  // The unsplit run the merged folders are held against, while the cluster comes up.
-  const [c, r] = await Promise.all([startCluster(join(base, 'cluster')), faultsweep(['run', ...exp, '--jobs', '1', '--json', '--out', whole])]);
+  // What the cluster's results are held against, run here while the cluster comes up.
+  const [c, ...runs] = await Promise.all([
+    startCluster(join(base, 'cluster')),
+    faultsweep(['run', ...exp, '--jobs', '1', '--json', '--out', whole]),
+    faultsweep(['qualify', clamp, '--jobs', '1', '--out', localQualify]),
+  ]);
   cluster = c;
-  assert.equal(r.exitCode, 0, String(r.stderr));
+  assert.equal(runs[0].exitCode, 0, String(runs[0].stderr));
+  assert.equal(runs[1].exitCode, 1, String(runs[1].stderr)); // the unclamped cell fails
 });
 after(async () => {
   await cluster?.stop();
@@ -36,9 +46,9 @@ after(async () => {
 const read = (dir: string, f: string) => readFileSync(join(dir, f), 'utf8');
 const onCluster = (args: string[]) => faultsweep(args, { env: cluster!.env });
 
-function sameRun(merged: string): void {
-  assert.deepEqual(canonicalTrials(read(merged, 'trials.jsonl')), canonicalTrials(read(whole, 'trials.jsonl')));
-  assert.equal(read(merged, 'summary.json'), read(whole, 'summary.json'));
+function sameRun(merged: string, unsplit = whole): void {
+  assert.deepEqual(canonicalTrials(read(merged, 'trials.jsonl')), canonicalTrials(read(unsplit, 'trials.jsonl')));
+  assert.equal(read(merged, 'summary.json'), read(unsplit, 'summary.json'));
 }
 
 test('slurm --submit --wait runs the shards as a job array, merges them, and equals the unsplit run', { skip }, async () => {
@@ -83,4 +93,18 @@ test('a cancelled task is named with its log; --only-failed resubmits it alone a
   assert.equal(again.exitCode, 0, `${again.stdout}\n${again.stderr}`);
   assert.match(String(again.stderr), /resubmitted shard 1 as array job \d+/);
   sameRun(join(dir, 'merged'));
+});
+
+test('qualify --slurm runs each round as a job array and reaches the decisions of a qualify on this machine', { skip }, async () => {
+  const dir = join(base, 'qualify-slurm');
+  const r = await onCluster(['qualify', clamp, '--slurm', '--shards', '2', '--poll', '0.5', '--out', dir]);
+  assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
+  const out = String(r.stdout);
+  assert.match(out, /as Slurm job arrays of up to 2 tasks/);
+  assert.match(out, /\s10\s+FAIL\s/);
+  assert.match(out, /\s73\s+PASS\s+.*needs < 0.05 \(hang 0 of 73 trials/);
+  assert.match(out, /2 cells: 1 pass, 1 fail, 0 undecided; 83 trials in 4 rounds/);
+  assert.match(String(r.stderr), /round 4: 1 of 2 cells undecided/);
+  for (const round of [1, 2, 3, 4]) assert.ok(existsSync(join(dir, 'rounds', String(round), 'shards', '0', 'trials.jsonl')), `round ${round} ran as a job array`);
+  sameRun(dir, localQualify);
 });

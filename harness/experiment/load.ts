@@ -42,9 +42,12 @@ export interface Plan {
   gates: Gate[];
   compare: Compare | undefined;
   /** Set by `faultsweep qualify`: the seeds per cell it may go up to. */
-  qualify?: { maxSeeds: number };
+  qualify?: { maxSeeds: number; slurm?: { shards: number; partition?: string; time?: string; account?: string; cpusPerTask: number; poll: number } };
   /** Set by `faultsweep run --shard I/N`: the part of the trials this folder holds. */
   shard?: ShardSpec;
+  /** Set for a round of `qualify --slurm`: the seeds of each cell the round runs, instead of
+   *  every cell's `seeds`. */
+  only?: Record<string, number[]>;
   /** The code that made a results folder (written with its plan.json). */
   version?: CodeVersion;
 }

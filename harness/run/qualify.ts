@@ -14,7 +14,8 @@ import { wilson } from '../report/stats.js';
 import { summarizeRun, type Summary } from '../report/summary.js';
 import { execute, trialPool, type ExecuteOptions, type TrialPool } from './runner.js';
 import { InputError } from '../errors.js';
-import { readTrials, shownPath } from './store.js';
+import { join } from 'node:path';
+import { readTrials, shownPath, SUMMARY, writeAtomic } from './store.js';
 import type { TrialRecord } from './trial.js';
 
 export type Verdict = 'pass' | 'fail' | 'undecided';
@@ -112,6 +113,9 @@ export interface QualifyOptions extends ExecuteOptions {
   run?: boolean;
   /** Told before each round: its number, the cells still open, and the trials it adds. */
   onRound?(round: number, open: number, trials: number): void;
+  /** Runs a round's trials elsewhere (a Slurm job array) and returns every record of the folder;
+   *  without it they run on this machine's worker threads. */
+  runRound?(round: number, want: Map<string, number[]>): Promise<TrialRecord[]>;
 }
 
 export async function qualify(plan: Plan, dir: string, opts: QualifyOptions): Promise<Qualification> {
@@ -160,8 +164,11 @@ export async function qualify(plan: Plan, dir: string, opts: QualifyOptions): Pr
       if (missing > 0) {
         if (opts.run === false) throw new InputError(`${shownPath(dir)}: this qualify stopped before round ${rounds} ran; finish it with faultsweep qualify --resume ${shownPath(dir)}`);
         opts.onRound?.(rounds, targets.size, missing);
-        pool ??= trialPool(opts.jobs);
-        ({ records } = await execute(plan, dir, { ...opts, pool }, (cell: Cell) => want.get(cell.id) ?? []));
+        if (opts.runRound) records = await opts.runRound(rounds, want);
+        else {
+          pool ??= trialPool(opts.jobs);
+          ({ records } = await execute(plan, dir, { ...opts, pool }, (cell: Cell) => want.get(cell.id) ?? []));
+        }
       }
       for (const [id, t] of targets) given.set(id, t);
     }
@@ -171,6 +178,7 @@ export async function qualify(plan: Plan, dir: string, opts: QualifyOptions): Pr
   // The records the decisions were made on; summary.json says the same.
   const used = givenRecords(plan, records, given);
   const summary = summarizeRun(plan, used);
+  writeAtomic(join(dir, SUMMARY), JSON.stringify(summary, null, 1) + '\n');
   return { summary, records: used, gates: last, decisions: plan.cells.map((c) => decided.get(c.id)!), rounds };
 }
 

@@ -32,13 +32,19 @@ export interface Partition {
   cost: number[];
 }
 
-export function partition(plan: Pick<Plan, 'cells' | 'seeds'>, count: number): Partition {
+type Trials = Pick<Plan, 'cells' | 'seeds' | 'only'>;
+
+/** The seeds of a cell that a plan runs before any sharding. */
+const allSeeds = (plan: Trials) => (cell: Cell) => (plan.only ? (plan.only[cell.id] ?? []) : plan.seeds);
+
+export function partition(plan: Trials, count: number): Partition {
   const costs = plan.cells.map(cellCost);
   const order = plan.cells.map((_, i) => i).sort((a, b) => costs[b] - costs[a] || a - b);
   const seeds = Array.from({ length: count }, () => new Map<string, number[]>());
   const cost = new Array<number>(count).fill(0);
+  const seedsOf = allSeeds(plan);
   for (const i of order) {
-    for (const seed of plan.seeds) {
+    for (const seed of seedsOf(plan.cells[i])) {
       let least = 0;
       for (let s = 1; s < count; s++) if (cost[s] < cost[least]) least = s;
       cost[least] += costs[i];
@@ -51,9 +57,10 @@ export function partition(plan: Pick<Plan, 'cells' | 'seeds'>, count: number): P
   return { seeds, cost };
 }
 
-/** The seeds of each cell that shard `s` runs. */
-export function shardSeeds(plan: Pick<Plan, 'cells' | 'seeds'>, s: ShardSpec): (cell: Cell) => number[] {
-  const mine = partition(plan, s.count).seeds[s.index];
+/** The seeds of each cell that a results folder's plan runs: all of them, or its shard's. */
+export function planSeeds(plan: Trials & Pick<Plan, 'shard'>): (cell: Cell) => number[] {
+  if (!plan.shard) return allSeeds(plan);
+  const mine = partition(plan, plan.shard.count).seeds[plan.shard.index];
   return (cell) => mine.get(cell.id) ?? [];
 }
 

@@ -9,11 +9,17 @@
 // DIR/shards/I/       shard I's results folder       DIR/logs/  the jobs' output
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { InputError } from '../errors.js';
+import { canonicalJson } from '../canonical-json.js';
+import { GateFailure, InputError } from '../errors.js';
+import type { Plan } from '../experiment/load.js';
 import { projectRoot } from '../registry.js';
 import { shellQuote } from '../shell-quote.js';
-import { readJson, writeAtomic } from './store.js';
+import { mergeShards } from './merge.js';
+import { partition } from './shard.js';
+import { readJson, readTrials, RunFolder, shownPath, TrialLog, writeAtomic } from './store.js';
+import type { TrialRecord } from './trial.js';
 
 export interface SlurmOptions {
   partition?: string;
@@ -118,12 +124,13 @@ async function slurm(command: string, args: string[]): Promise<string> {
   }
 }
 
-/** Submits the array (all its tasks, or the ones given) and a merge job after it. */
-export async function submit(dir: string, c: Campaign, tasks: number[]): Promise<Submission> {
+/** Submits the array (all its tasks, or the ones given) and, unless told not to, a merge job
+ *  after it. */
+export async function submit(dir: string, c: Campaign, tasks: number[], withMerge = true): Promise<Submission> {
   const jobId = async (args: string[]) => (await slurm('sbatch', ['--parsable', ...args])).split(';')[0].trim();
   // No tasks: every shard is done and only the merge is left to run again.
   const array = tasks.length === 0 ? '' : await jobId([...(tasks.length === c.shards ? [] : [`--array=${tasks.join(',')}`]), join(dir, ARRAY_SCRIPT)]);
-  const merge = await jobId([...(array ? [`--dependency=afterany:${array}`] : []), join(dir, MERGE_SCRIPT)]);
+  const merge = withMerge ? await jobId([...(array ? [`--dependency=afterany:${array}`] : []), join(dir, MERGE_SCRIPT)]) : '';
   const s = { at: new Date().toISOString(), array, tasks, merge };
   c.submissions.push(s);
   saveCampaign(dir, c);
@@ -190,7 +197,7 @@ export async function progress(dir: string, c: Campaign): Promise<Progress> {
     const trials = Math.min(of, recorded(join(shardDir(dir, index), 'trials.jsonl')));
     return { index, trials, of, state: key ? (state.get(key) ?? (trials === of ? 'COMPLETED' : 'UNKNOWN')) : 'NOT SUBMITTED', live: Boolean(key && live.has(key)), log: s && taskLog(dir, index, s.array) };
   });
-  const merge = last && { job: last.merge, state: state.get(last.merge) ?? 'UNKNOWN', live: live.has(last.merge), log: mergeLog(dir, last.merge) };
+  const merge = last?.merge ? { job: last.merge, state: state.get(last.merge) ?? 'UNKNOWN', live: live.has(last.merge), log: mergeLog(dir, last.merge) } : undefined;
   return { tasks, merge, merged: existsSync(join(mergedDir(dir), 'summary.json')) };
 }
 
@@ -202,5 +209,81 @@ export function progressLine(p: Progress): string {
   for (const t of p.tasks) counts.set(t.state.toLowerCase(), (counts.get(t.state.toLowerCase()) ?? 0) + 1);
   const trials = p.tasks.reduce((n, t) => n + t.trials, 0);
   const of = p.tasks.reduce((n, t) => n + t.of, 0);
-  return `tasks: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}; ${trials} of ${of} trials; merge ${p.merged ? 'done' : (p.merge?.state.toLowerCase() ?? 'not submitted')}`;
+  const merge = p.merged ? '; merge done' : p.merge ? `; merge ${p.merge.state.toLowerCase()}` : '';
+  return `tasks: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}; ${trials} of ${of} trials${merge}`;
+}
+
+/** Asks Slurm every `pollSeconds` until no task and no merge job of the campaign is queued or
+ *  running. */
+export async function follow(dir: string, c: Campaign, pollSeconds: number, show: (p: Progress) => void): Promise<Progress> {
+  for (;;) {
+    const p = await progress(dir, c);
+    show(p);
+    if (!p.merge?.live && !p.tasks.some((t) => t.live)) return p;
+    await sleep(pollSeconds * 1000);
+  }
+}
+
+/** What is wrong with a campaign that ended unmerged, in lines: each failed task with its log. */
+export function failureText(c: Campaign, p: Progress): string[] {
+  const failed = failedTasks(p);
+  return [
+    `${c.experiment}: not merged; ${failed.length} array task${failed.length === 1 ? '' : 's'} ended before ${failed.length === 1 ? 'its' : 'their'} shard was done:`,
+    ...failed.map((t) => `  shard ${t.index}: ${t.state}, ${t.trials} of ${t.of} trials; log: ${t.log ? shownPath(t.log) : 'none'}`),
+    ...(p.merge ? [`  merge job ${p.merge.job}: ${p.merge.state}; log: ${shownPath(p.merge.log)}`] : []),
+  ];
+}
+
+export interface RoundOptions extends SlurmOptions {
+  shards: number;
+  poll: number;
+  /** The experiment file and overrides, for the scripts' header of what they run. */
+  load: string[];
+  show(p: Progress): void;
+}
+
+/**
+ * One round of `qualify --slurm`: its (cell, seed) trials as a job array under DIR/rounds/R, whose
+ * shard folders are made here from the round's plan (so every task resumes one). This process
+ * merges them, as `merge` would, into the qualify's trials.jsonl. A round found half done (a
+ * qualify resumed) submits only the shards it lacks. Returns every record of the qualify folder.
+ */
+export async function slurmRound(plan: Plan, dir: string, round: number, want: Map<string, number[]>, o: RoundOptions): Promise<TrialRecord[]> {
+  const rdir = join(dir, 'rounds', String(round));
+  const { qualify: _qualify, ...run } = plan;
+  const roundPlan: Plan = { ...run, experiment: `${plan.experiment}-round-${round}`, only: Object.fromEntries(want) };
+  let c: Campaign;
+  if (!existsSync(join(rdir, CAMPAIGN))) {
+    const pairs = [...want.values()].reduce((n, s) => n + s.length, 0);
+    const count = Math.max(1, Math.min(o.shards, pairs));
+    const parts = partition(roundPlan, count);
+    mkdirSync(rdir, { recursive: true });
+    const slurm = { partition: o.partition, time: o.time, account: o.account, cpusPerTask: o.cpusPerTask };
+    c = { experiment: roundPlan.experiment, cwd: process.cwd(), load: o.load, shards: count, trials: parts.seeds.map((m) => [...m.values()].reduce((n, s) => n + s.length, 0)), costs: parts.cost, slurm, submissions: [] };
+    writeCampaign(rdir, c);
+    for (let i = 0; i < count; i++) await (await RunFolder.create({ ...roundPlan, shard: { index: i, count } }, { out: shardDir(rdir, i), base: rdir, stamp: '' })).unlock();
+  } else c = readCampaign(rdir);
+  let p = await progress(rdir, c);
+  try {
+    if (!p.tasks.some((t) => t.live) && failedTasks(p).length) await submit(rdir, c, failedTasks(p).map((t) => t.index), false);
+  } catch (e) {
+    // The rounds before this one are results: keep the folder, whatever Slurm said.
+    if (!(e instanceof InputError)) throw e;
+    throw new GateFailure(`${e.message}\nround ${round} was not submitted; the qualify is kept: once Slurm takes jobs again, finish it with: faultsweep qualify --resume ${shownPath(dir)}`);
+  }
+  p = await follow(rdir, c, o.poll, o.show);
+  if (failedTasks(p).length) throw new GateFailure([...failureText(c, p), `finish the qualify with: faultsweep qualify --resume ${shownPath(dir)}`].join('\n'));
+  const shards = c.trials.map((_, i) => ({ dir: shardDir(rdir, i), plan: readJson<Plan>(join(shardDir(rdir, i), 'plan.json')), records: readTrials(shardDir(rdir, i)).records }));
+  // A round folder from other code or another experiment has other trials: merge refuses it.
+  if (canonicalJson(shards[0].plan.only) !== canonicalJson(roundPlan.only)) throw new InputError(`${shownPath(rdir)}: round ${round} ran other trials than this qualify asks for now (was the experiment or faultsweep changed?); qualify again into a new folder`);
+  const have = readTrials(dir).records;
+  const seen = new Set(have.map((r) => `${r.cell}/${r.seed}`));
+  const fresh = mergeShards(shards).records.filter((r) => !seen.has(`${r.cell}/${r.seed}`));
+  const log = new TrialLog(dir);
+  try {
+    for (const r of fresh) log.append(r);
+  } finally {
+    log.close();
+  }
+  return [...have, ...fresh];
 }

@@ -61,6 +61,17 @@ export interface RunResult {
 const OP_RESUME = 0;
 const OP_TIMEOUT = 1;
 
+/** The deadlines of the waits set with one timeout: they fall due in the order they were set. */
+interface Deadlines {
+  at: number[];
+  pid: number[];
+  head: number;
+  /** Whether the queue holds this list's event, for its earliest deadline. */
+  armed: boolean;
+  /** Set while its event runs: a wait set then is armed after, not before an earlier deadline. */
+  firing: boolean;
+}
+
 export class Simulation {
   now = 0;
   events = 0;
@@ -71,6 +82,11 @@ export class Simulation {
   private procs: Process[] = [];
   private streams = new Map<string, Rng>();
   private pendingTimeout = -1;
+  // Most waits end before their timeout (a CQE polled, a reply received): one queue event per
+  // wait would leave millions of dead events in the heap. One FIFO per timeout length and one
+  // event per FIFO instead; an entry whose wait ended is skipped when reached.
+  private deadlineLists: Deadlines[] = [];
+  private deadlineOf = new Map<number, number>();
   private callbacks: ((() => void) | undefined)[] = [];
   private freeCallbacks: number[] = [];
   private readonly opCallback: number;
@@ -184,13 +200,49 @@ export class Simulation {
     if (p.state === 'ready' || (p.state === 'sleeping' && p.wakeAt === this.now)) this.step(p);
   }
 
-  private onTimeout(pid: number): void {
-    const p = this.procs[pid];
-    if (p.state !== 'waiting' || p.deadline !== this.now) return;
-    p.waitingOn!.cancel(p);
-    p.waitingOn = null;
-    p.value = false;
-    this.step(p);
+  private armTimeout(p: Process, timeoutNs: number): void {
+    let i = this.deadlineOf.get(timeoutNs);
+    if (i === undefined) {
+      i = this.deadlineLists.push({ at: [], pid: [], head: 0, armed: false, firing: false }) - 1;
+      this.deadlineOf.set(timeoutNs, i);
+    }
+    const l = this.deadlineLists[i];
+    l.at.push(p.deadline);
+    l.pid.push(p.id);
+    if (!l.armed && !l.firing) {
+      l.armed = true;
+      this.queue.push(p.deadline, OP_TIMEOUT, i);
+    }
+  }
+
+  /** Times out every wait of list i due now, drops the entries of waits that ended, and arms the
+   *  list for its next live deadline. */
+  private onTimeout(i: number): void {
+    const l = this.deadlineLists[i];
+    l.armed = false;
+    l.firing = true;
+    while (l.head < l.at.length && !this.stopped) {
+      const at = l.at[l.head];
+      const p = this.procs[l.pid[l.head]];
+      const live = p.state === 'waiting' && p.deadline === at;
+      if (live && at > this.now) break;
+      l.head++;
+      if (!live) continue;
+      p.waitingOn!.cancel(p);
+      p.waitingOn = null;
+      p.value = false;
+      this.step(p);
+    }
+    l.firing = false;
+    if (l.head > 4096 && l.head * 2 > l.at.length) {
+      l.at.splice(0, l.head);
+      l.pid.splice(0, l.head);
+      l.head = 0;
+    }
+    if (l.head < l.at.length) {
+      l.armed = true;
+      this.queue.push(l.at[l.head], OP_TIMEOUT, i);
+    }
   }
 
   private step(p: Process): void {
@@ -216,7 +268,7 @@ export class Simulation {
       p.waitingOn = y;
       // A deadline belongs to one wait: a stale one must not end a later wait.
       p.deadline = timeout >= 0 ? this.now + timeout : -1;
-      if (timeout >= 0) this.queue.push(p.deadline, OP_TIMEOUT, p.id);
+      if (timeout >= 0) this.armTimeout(p, timeout);
       return;
     }
   }

@@ -17,14 +17,17 @@ import { cli, faultsweep, root, tempDir } from './helpers.js';
 await loadPlugins();
 const remote = join(root, 'experiments', 'remote-access.yaml');
 
-/** Runs the CLI under a 256 MB heap and reports its wall time: the bound is part of the check. */
+/** Runs the CLI under a 256 MB heap, killed if it is still going after a minute (input that is
+ *  read without bound runs forever: /dev/zero). How fast validate is, is bench's to say
+ *  (startup-validate), not a wall clock's under a loaded test run. */
 async function bounded(args: string[]) {
   const t0 = Date.now();
   const r = await faultsweep(args, { nodeOptions: ['--max-old-space-size=256'], timeout: 60_000 } as object);
+  assert.equal(r.timedOut, false, `faultsweep ${args.join(' ')}: still running after 60 s`);
   return { ...r, ms: Date.now() - t0 };
 }
 
-test('a 50 MB experiment, /dev/zero, 1e9 seeds, a 1e7 range, four axes of 100, an alias bomb: refused at once, in bounded memory', async () => {
+test('a 50 MB experiment, /dev/zero, 1e9 seeds, a 1e7 range, four axes of 100, an alias bomb: refused in bounded memory, none read without end', async () => {
   const big = join(tempDir('big'), 'big.yaml');
   writeFileSync(big, `name: big\n# ${'x'.repeat(50 * 2 ** 20)}\n`);
   const fixture = (f: string) => join(root, 'test', 'fixtures', 'bad', f);
@@ -33,12 +36,11 @@ test('a 50 MB experiment, /dev/zero, 1e9 seeds, a 1e7 range, four axes of 100, a
     const r = await bounded(['validate', file]);
     console.log(`validate ${file === big ? '50 MB file' : file.replace(/.*\//, '')}: exit ${r.exitCode} in ${r.ms} ms under a 256 MB heap`);
     assert.equal(r.exitCode, 2, String(r.stderr));
-    assert.ok(r.ms < 10_000, `${r.ms} ms`);
     assert.equal(String(r.stderr).trim().split('\n').length, 1);
   }
 });
 
-test('10,000 cells validate in bounded time and memory, with the limit at 10,000; one more is refused', async () => {
+test('10,000 cells validate in bounded memory, with the limit at 10,000; one more is refused', async () => {
   const dir = tempDir('cells');
   const file = (n: number) => {
     const f = join(dir, `cells-${n}.yaml`);
@@ -49,7 +51,6 @@ test('10,000 cells validate in bounded time and memory, with the limit at 10,000
   console.log(`validate 10,000 cells: exit ${ok.exitCode} in ${ok.ms} ms under a 256 MB heap`);
   assert.equal(ok.exitCode, 0, String(ok.stderr));
   assert.match(String(ok.stdout), /ok, 10000 cells x 1 seeds/);
-  assert.ok(ok.ms < 30_000, `${ok.ms} ms`);
   const over = await bounded(['validate', file(10_001)]);
   assert.equal(over.exitCode, 2);
   assert.match(String(over.stderr), /cells-10001\.yaml:5:22: sweep.workload.accesses: 10001 values; a sweep may have at most 10000 cells \(raise the limit with --max-cells\)/);

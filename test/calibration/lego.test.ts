@@ -5,7 +5,7 @@
 // this test ask for its name to go. The README's calibration table is this test's output.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { faultsweep, tempDir } from './helpers.js';
+import { faultsweep, tempDir } from '../helpers.js';
 
 interface CellSummary {
   params: Record<string, unknown>;

@@ -33,6 +33,7 @@ const stepSchema = z.discriminatedUnion('call', [
   z.strictObject({ ...step, call: z.literal('exit') }),
   z.strictObject({ ...step, call: z.literal('fork'), child: z.int().nonnegative() }),
   z.strictObject({ ...step, call: z.literal('mmap'), vaddr: value.default(0).meta({ description: '0 (NULL): the kernel places the mapping' }), size: value }),
+  z.strictObject({ ...step, call: z.literal('munmap'), vaddr: value, size: value }),
   z.strictObject({ ...step, call: z.literal('xpc'), partition: z.int().nonnegative(), up: z.boolean() }),
   z.strictObject({ ...step, call: z.literal('setuid'), uid: z.int().nonnegative(), gid: z.int().nonnegative().optional() }),
 ]);
@@ -100,6 +101,7 @@ workloads.register({
         case 'exit': yield* x.exit(t); return 0;
         case 'fork': tasks.set(s.child, uv.task(x.fork(tg, FIRST_TGID + s.child), `rank${s.child}`, cpus[s.rank])); return FIRST_TGID + s.child;
         case 'mmap': return x.mmap(tg, resolve(s.vaddr, i), resolve(s.size, i));
+        case 'munmap': return yield* x.munmap(t, resolve(s.vaddr, i), resolve(s.size, i));
         case 'xpc': uv.setXpc(s.partition, s.up); return 0;
         case 'setuid': tg.uid = s.uid; tg.gid = s.gid ?? tg.gid; return 0;
       }

@@ -36,10 +36,12 @@ export const EACCES = 13;
 export const EFAULT = 14;
 export const EBUSY = 16;
 export const EINVAL = 22;
-/** Not errnos: the task died of SIGBUS or SIGSEGV, shown as a shell shows death by signal 7 or 11. */
+/** Not errnos: the task died of SIGBUS, SIGKILL or SIGSEGV, shown as a shell shows death by
+ *  signal 7, 9 or 11. */
 export const SIGBUS = 135;
+export const SIGKILL = 137;
 export const SIGSEGV = 139;
-export const ERRNO: Record<string, number> = { ENOENT, EACCES, EFAULT, EBUSY, EINVAL, SIGBUS, SIGSEGV };
+export const ERRNO: Record<string, number> = { ENOENT, EACCES, EFAULT, EBUSY, EINVAL, SIGBUS, SIGKILL, SIGSEGV };
 const NAMES = new Map(Object.entries(ERRNO).map(([k, v]) => [v, k]));
 
 /** A call's result as the tests and logs show it: an id or address in hex, or the errno name. */
@@ -49,6 +51,16 @@ export function shown(r: number): string {
 
 /** A call that may sleep: its result when it finished at once, or the rest of it to run with yield*. */
 export type MaySleep = number | Iterable<Step, number, unknown>;
+
+/** Ranges less [vaddr, vaddr + size): those it overlaps are cut, as munmap splits a vma. */
+function without(ranges: { vaddr: number; size: number }[], vaddr: number, size: number): { vaddr: number; size: number }[] {
+  const end = vaddr + size;
+  return ranges.flatMap((r) => {
+    const rEnd = r.vaddr + r.size;
+    if (rEnd <= vaddr || r.vaddr >= end) return [r];
+    return [...(r.vaddr < vaddr ? [{ vaddr: r.vaddr, size: vaddr - r.vaddr }] : []), ...(rEnd > end ? [{ vaddr: end, size: rEnd - end }] : [])];
+  });
+}
 
 export function* settle(r: MaySleep): Co<number> {
   return typeof r === 'number' ? r : yield* r;
@@ -78,6 +90,8 @@ export interface ThreadGroup {
   segmentsEnd: number;
   /** Ordinary (non-XPMEM) mappings; XPMEM mappings inherited from a parent at fork. */
   mappings: { vaddr: number; size: number }[];
+  /** Ranges it munmapped and has not mapped again: where its segments have no pages left. */
+  unmapped: { vaddr: number; size: number }[];
   inherited: number[];
   nextVaddr: number;
   /** Its threads. */
@@ -185,7 +199,7 @@ export class Xpmem {
   open(tgid: number, partition: number, uid = 1000, gid = 1000): ThreadGroup {
     const tg: ThreadGroup = {
       index: this.tgs.length,
-      tgid, partition, uid, gid, state: LIVE, nextUniq: 1, ids: new Int32Array(16), segments: [], segmentsEnd: 0, mappings: [], inherited: [], nextVaddr: 2 ** 40,
+      tgid, partition, uid, gid, state: LIVE, nextUniq: 1, ids: new Int32Array(16), segments: [], segmentsEnd: 0, mappings: [], unmapped: [], inherited: [], nextVaddr: 2 ** 40,
       tasks: [], nActiveRecalls: 0, asleep: 0, recallWq: new WaitQueue(this.sim, `recall of tg ${hex(tgid)}`), mmapReaders: 0, mmapWq: new WaitQueue(this.sim, `mmap_sem of tg ${hex(tgid)}`),
     };
     this.tgs.push(tg);
@@ -206,6 +220,7 @@ export class Xpmem {
     this.eachAttachment(parent, (a) => own.push(a));
     child.inherited = [...own, ...parent.inherited];
     child.mappings = [...parent.mappings];
+    child.unmapped = [...parent.unmapped];
     return child;
   }
 
@@ -214,7 +229,30 @@ export class Xpmem {
   mmap(tg: ThreadGroup, vaddr: number, size: number): number {
     const at = vaddr === 0 ? this.unmappedArea(tg, Math.ceil(size / PAGE) * PAGE) : vaddr;
     tg.mappings.push({ vaddr: at, size });
+    tg.unmapped = without(tg.unmapped, at, size);
     return at;
+  }
+
+  /**
+   * munmap(vaddr, size) outside the XPMEM API. Of any part of an attachment: xpmem_close_handler
+   * fixes the attachment up and kills the thread group, force_sig(SIGKILL) (kernel/xpmem_attach.c,
+   * v2.7.4). Of the owner's own memory under a segment: the pages are gone, and the MMU notifier
+   * has zapped the attachers' PTEs, so their next touch faults and cannot get the source page:
+   * SIGBUS (xpmem_fault_handler).
+   */
+  *munmap(t: Task, vaddr: number, size: number): Co<number> {
+    this.enter(t);
+    const tg = t.tg;
+    // do_munmap (mm/mmap.c): a start that is not page-aligned, or no length, is EINVAL
+    if (vaddr % PAGE !== 0 || size <= 0) return -EINVAL;
+    const bytes = Math.ceil(size / PAGE) * PAGE;
+    if (this.findAttachment(tg, vaddr, bytes) !== NONE) {
+      yield* this.exit(t);
+      return -SIGKILL;
+    }
+    tg.mappings = without(tg.mappings, vaddr, bytes);
+    tg.unmapped.push({ vaddr, size: bytes });
+    return 0;
   }
 
   /** get_unmapped_area: the next free range of the thread group's address space, a guard page
@@ -397,6 +435,12 @@ export class Xpmem {
     const ac = this.atts.data;
     const seg = this.segmentOfAttachment(a);
     if (seg.state !== LIVE) return -SIGBUS;
+    // xpmem_fault_handler: a source page the owner unmapped cannot be got
+    const holes = seg.owner.unmapped;
+    if (holes.length) {
+      const src = seg.vaddr + ac[a * AW + A_OFFSET] + offset;
+      if (holes.some((u) => src < u.vaddr + u.size && u.vaddr < src + bytes)) return -SIGBUS;
+    }
     const lo = Math.floor(offset / PAGE), hi = Math.min(ac[a * AW + A_SIZE] / PAGE, Math.ceil((offset + bytes) / PAGE));
     const pLo = ac[a * AW + A_PAGE_LO], pHi = ac[a * AW + A_PAGE_HI];
     // Pages outside the populated span fault in; the span grows to cover both.

@@ -20,7 +20,7 @@ test('at least 30 xpmem-script sequences covering every errno pass', async () =>
   const failed = cells.filter((c) => c.outcomes.ok !== 1).map((c) => `${c.params.sequence}: ${c.failures[0]?.signature}`);
   assert.deepEqual(failed, []);
   const expected = new Set(cells.flatMap((c) => (c.params['workload.script'] as { expect?: string }[]).map((s) => s.expect ?? 'ok')));
-  assert.deepEqual([...expected].sort(), ['EACCES', 'EBUSY', 'EFAULT', 'EINVAL', 'ENOENT', 'SIGBUS', 'SIGKILL', 'SIGSEGV', 'ok']);
+  assert.deepEqual([...expected].sort(), ['EACCES', 'EBUSY', 'EFAULT', 'EINVAL', 'ENOENT', 'ENOMEM', 'SIGBUS', 'SIGKILL', 'SIGSEGV', 'ok']);
   console.log(`${cells.length} sequences pass, expecting ${[...expected].sort().join(', ')}`);
 });
 

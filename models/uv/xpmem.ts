@@ -32,6 +32,7 @@ const MAX_UNIQ = 65535;
 export const MAX_PARTITIONS = 32;
 
 export const ENOENT = 2;
+export const ENOMEM = 12;
 export const EACCES = 13;
 export const EFAULT = 14;
 export const EBUSY = 16;
@@ -41,7 +42,7 @@ export const EINVAL = 22;
 export const SIGBUS = 135;
 export const SIGKILL = 137;
 export const SIGSEGV = 139;
-export const ERRNO: Record<string, number> = { ENOENT, EACCES, EFAULT, EBUSY, EINVAL, SIGBUS, SIGKILL, SIGSEGV };
+export const ERRNO: Record<string, number> = { ENOENT, ENOMEM, EACCES, EFAULT, EBUSY, EINVAL, SIGBUS, SIGKILL, SIGSEGV };
 const NAMES = new Map(Object.entries(ERRNO).map(([k, v]) => [v, k]));
 
 /** A call's result as the tests and logs show it: an id or address in hex, or the errno name. */
@@ -372,23 +373,38 @@ export class Xpmem {
   /** The attached address. gru: map it GRU-addressable (a cross-partition attach always is). */
   attach(t: Task, apid: number, offset: number, size: number, vaddr: number, gru = false): number {
     this.enter(t);
-    if (apid <= 0 || offset % PAGE !== 0 || vaddr % PAGE !== 0 || size === 0) return -EINVAL;
+    // xpmem_attach (kernel/xpmem_attach.c, v2.7.4): its checks, in its order
+    if (apid <= 0) return -EINVAL;
+    // a fixed address's page must end below TASK_SIZE: the last page is refused
+    if (vaddr !== 0 && vaddr + PAGE - (vaddr % PAGE) >= TASK_SIZE) return -EINVAL;
+    if (vaddr % PAGE !== 0 || offset % PAGE !== 0) return -EINVAL;
+    const bytes = Math.ceil(size / PAGE) * PAGE;
+    // xpmem_ap_ref_by_apid: no such permit, or one being released
     const p = this.permitOf(apid);
     const c = this.permits.data;
     if (p === NONE || c[p * PW + P_STATE] !== LIVE) return -ENOENT;
     const tg = t.tg;
-    if (c[p * PW + P_HOLDER] !== tg.index) return -EACCES;
+    // xpmem_seg_down_read: the segment or its owner being torn down
     const seg = this.segments[c[p * PW + P_SEG]];
-    if (seg.state !== LIVE) return -ENOENT;
+    if (seg.state !== LIVE || seg.owner.state !== LIVE) return -ENOENT;
+    // SGI's 2008 driver: XPC carries a cross-partition attach
     const cross = seg.owner.partition !== tg.partition;
     if (cross && this.remoteDown(t, seg.owner.partition)) return -EINVAL;
-    // Attach always asks for read/write.
-    if (c[p * PW + P_FLAGS] === XPMEM_RDONLY) return -EACCES;
-    const bytes = Math.ceil(size / PAGE) * PAGE;
-    if (offset + bytes > seg.size) return -EINVAL;
+    // xpmem_validate_access (kernel/xpmem_misc.c): another's permit, or a read-only one (attach
+    // always asks for read/write); no size, or a window past the segment's end
+    if (c[p * PW + P_HOLDER] !== tg.index || c[p * PW + P_FLAGS] === XPMEM_RDONLY) return -EACCES;
+    if (offset < 0 || bytes === 0 || offset + bytes > seg.size) return -EINVAL;
     let at = vaddr;
     if (at === 0) at = this.unmappedArea(tg, bytes);
-    else if (at + bytes > TASK_SIZE || this.findAttachment(tg, at, bytes) !== NONE || (seg.owner === tg && at < seg.vaddr + seg.size && seg.vaddr < at + bytes)) return -EINVAL;
+    else {
+      // its own memory on top of itself: the attached window overlaps where it comes from
+      const from = seg.vaddr + offset;
+      if (seg.owner === tg && at + bytes > from && at < from + bytes) return -EINVAL;
+      // MAP_FIXED onto an XPMEM vma
+      if (this.findAttachment(tg, at, bytes) !== NONE) return -EINVAL;
+      // vm_mmap -> get_unmapped_area: a fixed range that ends past TASK_SIZE
+      if (at + bytes > TASK_SIZE) return -ENOMEM;
+    }
     const a = this.atts.alloc(tg.index);
     const ac = this.atts.data;
     ac[a * AW + A_PERMIT_GRU] = p * 2 + (gru || cross ? 1 : 0);

@@ -25,7 +25,7 @@ import { claimFolder, PLAN, readJson, readTrials, RunFolder, shownPath, SUMMARY,
 import { runTrial, type TrialRecord } from './run/trial.js';
 import { estimateSeconds } from './run/estimate.js';
 import { codeVersion, packageVersion, versionText } from './version.js';
-import { parseShard, planSeeds, shardName, type ShardSpec } from './run/shard.js';
+import { parseShard, planSeeds, shardName, trialCount, type ShardSpec } from './run/shard.js';
 
 const positiveInt = (what: string) => (v: string) => {
   const n = Number(v);
@@ -111,8 +111,8 @@ interface RunOptions {
 function dryRun(plan: Plan, o: { jobs: number; json?: boolean }, resumeDir?: string): void {
   const done = resumeDir ? new Set(readTrials(resumeDir).records.map((r) => `${r.cell}/${r.seed}`)) : new Set<string>();
   const seedsOf = planSeeds(plan);
-  const remaining = plan.cells.reduce((n, c) => n + seedsOf(c).filter((s) => !done.has(`${c.id}/${s}`)).length, 0);
-  const trials = plan.cells.reduce((n, c) => n + seedsOf(c).length, 0);
+  const remaining = trialCount(plan.cells, (c) => seedsOf(c).filter((s) => !done.has(`${c.id}/${s}`)));
+  const trials = trialCount(plan.cells, seedsOf);
   const est = estimateSeconds(plan, o.jobs);
   const seconds = est.seconds === undefined ? undefined : (est.seconds * remaining) / trials;
   if (o.json) {
@@ -344,9 +344,8 @@ function buildProgram(): Command {
       }
       const dir = folder.dir;
       const seedsOf = planSeeds(plan);
-      const total = plan.cells.reduce((n, c) => n + seedsOf(c).length, 0);
-      const unsplit = planSeeds({ ...plan, shard: undefined });
-      const part = plan.shard ? `shard ${shardName(plan.shard)}, ${total} of ${plan.cells.reduce((n, c) => n + unsplit(c).length, 0)} trials` : `${plan.cells.length} cells x ${plan.seeds.length} seeds = ${total} trials`;
+      const total = trialCount(plan.cells, seedsOf);
+      const part = plan.shard ? `shard ${shardName(plan.shard)}, ${total} of ${trialCount(plan.cells, planSeeds({ ...plan, shard: undefined }))} trials` : `${plan.cells.length} cells x ${plan.seeds.length} seeds = ${total} trials`;
       if (!o.json) console.log(`${plan.experiment}: ${part} on ${o.jobs} worker threads -> ${shownPath(dir)}`);
       // The pool (piscina) and the progress bar load only for a run.
       const { summary, records } = await inFolder(folder, Boolean(o.resume), async () =>
@@ -401,6 +400,7 @@ function buildProgram(): Command {
         if (plan.cells.length * o.maxSeeds > maxTrials) throw new InputError(`--max-seeds ${o.maxSeeds}: ${plan.cells.length} cells x ${o.maxSeeds} seeds could reach ${plan.cells.length * o.maxSeeds} trials; the limit is ${maxTrials} (raise it with --max-trials)`);
         if (!o.slurm && (o.partition || o.time || o.account)) throw new InputError('--partition, --time and --account are for --slurm');
         const slurm = o.slurm ? { shards: o.shards, partition: o.partition, time: o.time, account: o.account, cpusPerTask: o.cpusPerTask, poll: o.poll } : undefined;
+        if (slurm) (await import('./run/slurm.js')).checkSbatchPath(resolve(o.out ?? 'results'));
         plan = { ...plan, qualify: { maxSeeds: o.maxSeeds, slurm } };
         folder = await RunFolder.create(plan, { out: o.out, base: resolve('results', plan.experiment), stamp: utcStamp() });
       }
@@ -544,26 +544,16 @@ function buildProgram(): Command {
       if (!o.shards) throw new InputError('slurm: --shards N is needed: the number of array tasks to split the trials over');
       if (o.wait && !o.submit) throw new InputError('--wait follows submitted jobs: give --submit too (or --status DIR --wait for a campaign already submitted)');
       const plan = loadExperiment(file, loadOptions(o));
-      const { partition } = await import('./run/shard.js');
-      const parts = partition(plan, o.shards);
       const load = [file, ...o.set.flatMap((s) => ['--set', s]), ...(o.where ? ['--where', o.where] : []), ...(o.seeds ? ['--seeds', String(o.seeds)] : []), ...(o.maxCells ? ['--max-cells', String(o.maxCells)] : []), ...(o.maxTrials ? ['--max-trials', String(o.maxTrials)] : [])];
-      const c = {
-        experiment: plan.experiment,
-        cwd: process.cwd(),
-        load,
-        shards: o.shards,
-        trials: parts.seeds.map((m) => [...m.values()].reduce((n, s) => n + s.length, 0)),
-        costs: parts.cost,
-        slurm: { partition: o.partition, time: o.time, account: o.account, cpusPerTask: o.cpusPerTask },
-        submissions: [],
-      };
-      if (o.out && /\s/.test(o.out)) throw new InputError(`--out ${o.out}: #SBATCH lines cannot hold a path with white space; choose another folder`);
-      const { dir } = claimFolder(o.out ?? join('results', plan.experiment, `slurm-${utcStamp()}`));
+      const c = slurm.newCampaign(plan, o.shards, load, o);
+      const out = o.out ?? join('results', plan.experiment, `slurm-${utcStamp()}`);
+      slurm.checkSbatchPath(resolve(out));
+      const { dir } = claimFolder(out);
       slurm.writeCampaign(dir, c);
-      const mean = parts.cost.reduce((a, b) => a + b, 0) / o.shards;
+      const mean = c.costs.reduce((a, b) => a + b, 0) / o.shards;
       if (!o.json) {
         console.log(`${plan.experiment}: ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${plural(plan.cells.length * plan.seeds.length, 'trial')} in ${plural(o.shards, 'shard')} -> ${shownPath(dir)}`);
-        console.log(renderTable([['shard', 'trials', 'estimated cost (x mean)'], ...c.trials.map((n, i) => [String(i), count(n), fmt(parts.cost[i] / mean)])]));
+        console.log(renderTable([['shard', 'trials', 'estimated cost (x mean)'], ...c.trials.map((n, i) => [String(i), count(n), fmt(c.costs[i] / mean)])]));
         for (const f of [slurm.ARRAY_SCRIPT, slurm.MERGE_SCRIPT]) console.log(`\n# ${shownPath(join(dir, f))}\n${readFileSync(join(dir, f), 'utf8').trimEnd()}`);
       }
       if (!o.submit) {

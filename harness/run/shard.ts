@@ -28,8 +28,9 @@ export function cellCost(cell: Cell): number {
 export interface Partition {
   /** Per shard, the seeds it runs of each cell (cell id -> seeds, ascending). */
   seeds: Map<string, number[]>[];
-  /** Per shard, its estimated cost. */
+  /** Per shard, its estimated cost and its number of trials. */
   cost: number[];
+  trials: number[];
 }
 
 type Trials = Pick<Plan, 'cells' | 'seeds' | 'only'>;
@@ -42,19 +43,21 @@ export function partition(plan: Trials, count: number): Partition {
   const order = plan.cells.map((_, i) => i).sort((a, b) => costs[b] - costs[a] || a - b);
   const seeds = Array.from({ length: count }, () => new Map<string, number[]>());
   const cost = new Array<number>(count).fill(0);
+  const trials = new Array<number>(count).fill(0);
   const seedsOf = allSeeds(plan);
   for (const i of order) {
     for (const seed of seedsOf(plan.cells[i])) {
       let least = 0;
       for (let s = 1; s < count; s++) if (cost[s] < cost[least]) least = s;
       cost[least] += costs[i];
+      trials[least]++;
       const mine = seeds[least].get(plan.cells[i].id);
       if (mine) mine.push(seed);
       else seeds[least].set(plan.cells[i].id, [seed]);
     }
   }
   for (const m of seeds) for (const list of m.values()) list.sort((a, b) => a - b);
-  return { seeds, cost };
+  return { seeds, cost, trials };
 }
 
 /** The seeds of each cell that a results folder's plan runs: all of them, or its shard's. */
@@ -63,6 +66,9 @@ export function planSeeds(plan: Trials & Pick<Plan, 'shard'>): (cell: Cell) => n
   const mine = partition(plan, plan.shard.count).seeds[plan.shard.index];
   return (cell) => mine.get(cell.id) ?? [];
 }
+
+/** How many trials the cells have, `seedsOf` each. */
+export const trialCount = (cells: Cell[], seedsOf: (cell: Cell) => number[]) => cells.reduce((n, c) => n + seedsOf(c).length, 0);
 
 /** "0-3, 7, 9-12": a seed list as ranges, for messages. */
 export function seedRanges(seeds: number[]): string {

@@ -104,9 +104,20 @@ exec ${faultsweep()} merge ${shards.join(' ')} --out ${shellQuote(mergedDir(dir)
 `;
 }
 
+/** A campaign of `plan`'s trials in `shards` shards, not yet submitted. */
+export function newCampaign(plan: Plan, shards: number, load: string[], o: SlurmOptions): Campaign {
+  const parts = partition(plan, shards);
+  const slurm = { partition: o.partition, time: o.time, account: o.account, cpusPerTask: o.cpusPerTask };
+  return { experiment: plan.experiment, cwd: process.cwd(), load, shards, trials: parts.trials, costs: parts.cost, slurm, submissions: [] };
+}
+
+/** Refuses a folder the job scripts cannot name: #SBATCH lines take no quotes. */
+export function checkSbatchPath(dir: string): void {
+  if (/\s/.test(dir)) throw new InputError(`--out ${dir}: #SBATCH lines cannot hold a path with white space; choose another folder`);
+}
+
 /** Writes the campaign and its two scripts into `dir` (new or empty, made by the caller). */
 export function writeCampaign(dir: string, c: Campaign): void {
-  if (/\s/.test(dir)) throw new InputError(`--out ${dir}: #SBATCH lines cannot hold a path with white space; choose another folder`);
   mkdirSync(join(dir, 'logs'));
   mkdirSync(join(dir, 'shards'));
   writeAtomic(join(dir, ARRAY_SCRIPT), arrayScript(dir, c));
@@ -256,10 +267,8 @@ export async function slurmRound(plan: Plan, dir: string, round: number, want: M
   if (!existsSync(join(rdir, CAMPAIGN))) {
     const pairs = [...want.values()].reduce((n, s) => n + s.length, 0);
     const count = Math.max(1, Math.min(o.shards, pairs));
-    const parts = partition(roundPlan, count);
+    c = newCampaign(roundPlan, count, o.load, o);
     mkdirSync(rdir, { recursive: true });
-    const slurm = { partition: o.partition, time: o.time, account: o.account, cpusPerTask: o.cpusPerTask };
-    c = { experiment: roundPlan.experiment, cwd: process.cwd(), load: o.load, shards: count, trials: parts.seeds.map((m) => [...m.values()].reduce((n, s) => n + s.length, 0)), costs: parts.cost, slurm, submissions: [] };
     writeCampaign(rdir, c);
     for (let i = 0; i < count; i++) await (await RunFolder.create({ ...roundPlan, shard: { index: i, count } }, { out: shardDir(rdir, i), base: rdir, stamp: '' })).unlock();
   } else c = readCampaign(rdir);

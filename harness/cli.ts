@@ -338,7 +338,10 @@ function buildProgram(): Command {
       } else {
         if (!file) throw new InputError('run: name an experiment file, or --resume DIR');
         plan = loadExperiment(file, loadOptions(o));
-        if (o.shard) plan = { ...plan, shard: o.shard };
+        if (o.shard) {
+          plan = { ...plan, shard: o.shard };
+          planSeeds(plan); // refuses more shards than trials before anything is written
+        }
         if (o.dryRun) return dryRun(plan, o);
         folder = await RunFolder.create(plan, { out: o.out, base: resolve('results', plan.experiment), stamp: utcStamp() });
       }

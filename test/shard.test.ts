@@ -5,7 +5,7 @@ import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { before, test } from 'node:test';
-import { canonicalTrials, faultsweep, tempDir } from './helpers.js';
+import { canonicalTrials, cli, faultsweep, tempDir } from './helpers.js';
 import { loadExperiment } from '../harness/experiment/load.js';
 import { loadPlugins } from '../harness/registry.js';
 import { cellCost, partition } from '../harness/run/shard.js';
@@ -103,4 +103,16 @@ test('shards of release-1024 have estimated costs within 10% of each other', asy
   // At qualification size (3,800 seeds a pattern), any number of shards up to 64.
   const big = loadExperiment('experiments/release-1024.yaml', { seeds: 3800 });
   for (const n of [2, 3, 5, 7, 16, 64]) assert.ok(spread(partition(big, n).cost) <= 0.1, `${n} shards at 3,800 seeds: ${spread(partition(big, n).cost)}`);
+});
+
+test('more shards than trials is refused at once, before any folder is made', async () => {
+  const dir = join(base, 'too-many');
+  const run = await cli(['run', 'experiments/remote-access.yaml', '--seeds', '2', '--shard', '5/1000000000', '--out', dir]);
+  assert.equal(run.exitCode, 2);
+  assert.equal(run.stderr.trim(), '1000000000 shards for 8 trials: a shard needs at least one trial, so give at most 8');
+  assert.equal(existsSync(dir), false);
+  const slurm = await cli(['slurm', 'experiments/remote-access.yaml', '--seeds', '2', '--shards', '9', '--out', dir]);
+  assert.equal(slurm.exitCode, 2);
+  assert.match(slurm.stderr, /^9 shards for 8 trials/);
+  assert.equal(existsSync(dir), false);
 });

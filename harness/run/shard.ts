@@ -39,6 +39,8 @@ type Trials = Pick<Plan, 'cells' | 'seeds' | 'only'>;
 const allSeeds = (plan: Trials) => (cell: Cell) => (plan.only ? (plan.only[cell.id] ?? []) : plan.seeds);
 
 export function partition(plan: Trials, count: number): Partition {
+  const total = trialCount(plan.cells, allSeeds(plan));
+  if (count > total) throw new InputError(`${count} shards for ${total} trials: a shard needs at least one trial, so give at most ${total}`);
   const costs = plan.cells.map(cellCost);
   const order = plan.cells.map((_, i) => i).sort((a, b) => costs[b] - costs[a] || a - b);
   const seeds = Array.from({ length: count }, () => new Map<string, number[]>());

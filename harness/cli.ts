@@ -14,7 +14,6 @@ import type { Qualification } from './run/qualify.js';
 import { compareRuns, comparedParams, regressions, type Side } from './report/compare-runs.js';
 import { verdictMarkdown, verdictText } from './report/verdicts.js';
 import { canonicalJson } from './canonical-json.js';
-import { shellQuote } from './shell-quote.js';
 import { readFileSync } from 'node:fs';
 import type { Progress, SlurmOptions } from './run/slurm.js';
 import { parseFlagValue } from './experiment/source.js';
@@ -22,8 +21,10 @@ import { comparisonTable, count, fmt, renderTable, summaryTable } from './report
 import { summarizeRun, unitOf, type Summary } from './report/summary.js';
 import { JUNIT, reportFiles, REPORTS, writeReports } from './report/files.js';
 import { claimFolder, PLAN, readJson, readTrials, RunFolder, shownPath, SUMMARY, TRIALS, writeAtomic } from './run/store.js';
-import { runTrial, type TrialRecord } from './run/trial.js';
+import { replayBase, runTrial, type TrialRecord } from './run/trial.js';
 import { estimateSeconds } from './run/estimate.js';
+import type { History } from './report/history.js';
+import { DEFAULT_CHANGE } from './report/changes.js';
 import { codeVersion, packageVersion, versionText } from './version.js';
 import { parseShard, planSeeds, shardName, trialCount, type ShardSpec } from './run/shard.js';
 
@@ -33,15 +34,13 @@ const positiveInt = (what: string) => (v: string) => {
   return n;
 };
 const collect = (v: string, acc: string[]) => [...acc, v];
+const fraction = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError(`${flag} must be a fraction in [0, 1), e.g. 0.05`);
+  return n;
+};
 const plural = (n: number, word: string) => `${count(n)} ${word}${n === 1 ? '' : 's'}`;
 
-
-function replayBase(plan: Pick<Plan, 'file' | 'sets' | 'where'>): string {
-  const args = ['faultsweep', 'replay', shownPath(plan.file)];
-  for (const s of plan.sets) args.push('--set', s);
-  if (plan.where) args.push('--where', plan.where);
-  return args.map(shellQuote).join(' ');
-}
 
 function utcStamp(): string {
   return new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
@@ -258,6 +257,26 @@ async function followCampaign(dir: string, json: boolean, pollSeconds: number): 
   if (json) console.log(JSON.stringify({ campaign: dir, merged: false, failed: failedTasks(p).map((t) => ({ shard: t.index, state: t.state, trials: t.trials, of: t.of, log: t.log })), merge: p.merge }, null, 1));
   else process.stderr.write([...failureText(c, p), `resubmit what failed with: faultsweep slurm --only-failed ${shownPath(dir)} --wait`].join('\n') + '\n');
   throw new Reported(1);
+}
+
+/** A night's digest on stdout (text, Markdown or JSON); with `dir`, also its files and trend page
+ *  there. Exit 1 with --fail-on-regression when it names a regression. */
+async function printDigest(history: History, suite: string, night: number, o: { minEffect: number; failOnRegression?: boolean; markdown?: boolean; json?: boolean }, dir?: string): Promise<void> {
+  const { digestJson, digestMarkdown, digestText, nightReport, regressions } = await import('./report/digest.js');
+  const r = nightReport(history, suite, night, { ...DEFAULT_CHANGE, minEffect: o.minEffect });
+  const text = digestText(r);
+  const json = JSON.stringify(digestJson(r), null, 1);
+  if (dir) {
+    const { trendHtml } = await import('./report/html.js');
+    writeAtomic(join(dir, 'digest.txt'), text + '\n');
+    writeAtomic(join(dir, 'digest.md'), digestMarkdown(r) + '\n');
+    writeAtomic(join(dir, 'digest.json'), json + '\n');
+    writeAtomic(join(dir, 'trend.html'), await trendHtml(r, text));
+  }
+  console.log(o.json ? json : o.markdown ? digestMarkdown(r) : text);
+  if (dir && !o.json) console.log(`wrote digest.txt, digest.md, digest.json, trend.html to ${shownPath(dir)}`);
+  const found = regressions(r);
+  if (o.failOnRegression && found.length) throw new Reported(1);
 }
 
 /** The two sides of a comparison: two folders, or one folder split by --a and --b filters. */
@@ -566,6 +585,144 @@ function buildProgram(): Command {
       const s = await slurm.submit(dir, c, c.trials.map((_, i) => i));
       if (!o.json) console.log(`\nsubmitted array job ${s.array} (${plural(o.shards, 'task')}) and merge job ${s.merge} after it; follow with: faultsweep slurm --status ${shownPath(dir)} --wait`);
       if (o.wait) await followCampaign(dir, Boolean(o.json), o.poll);
+    });
+
+  program
+    .command('nightly')
+    .description("Run a suite's experiments as tonight's night, store it in a history (SQLite), compare it with the nights before, and print the morning digest.")
+    .argument('<suite>', 'suite YAML file: a list of experiment files with overrides and seed counts')
+    .requiredOption('--history <file>', 'the history database (made if new); a night killed part way is carried on by the next nightly')
+    .option('--label <build>', 'what is under test tonight: a kernel build, a profile revision')
+    .option('--out <dir>', "the night's folder, new or empty (default results/nightly/<suite>/<UTC time>/)")
+    .option('--jobs <n>', 'worker threads', positiveInt('--jobs'), availableParallelism())
+    .option('--min-effect <fraction>', 'smallest change of a metric worth reporting', fraction('--min-effect'), DEFAULT_CHANGE.minEffect)
+    .option('--fail-on-regression', 'exit 1 when the digest names a regression')
+    .option('--markdown', 'print the digest as Markdown')
+    .option('--json', 'print the digest as JSON')
+    .addHelpText(
+      'after',
+      `
+  Writes digest.txt, digest.md, digest.json and trend.html into the night's folder, beside one
+  results folder per experiment. From cron, every night at 02:00:
+    0 2 * * * cd /srv/faultsweep && npx faultsweep nightly experiments/nightly.yaml --history nightly.sqlite --label "$(cat BUILD)" > nightly.log 2>&1
+
+  Examples:
+    $ faultsweep nightly experiments/nightly.yaml --history nightly.sqlite
+    $ faultsweep nightly experiments/nightly.yaml --history nightly.sqlite --label lego-6e0cf6c --fail-on-regression`,
+    )
+    .action(async (file: string, o: { history: string; label?: string; out?: string; jobs: number; minEffect: number; failOnRegression?: boolean; markdown?: boolean; json?: boolean }) => {
+      const { loadSuite } = await import('./run/suite.js');
+      const { History } = await import('./report/history.js');
+      const { runNight } = await import('./run/nightly.js');
+      const suite = loadSuite(file);
+      const history = History.open(o.history);
+      try {
+        const night = await runNight(suite, history, {
+          label: o.label,
+          out: o.out,
+          base: resolve('results', 'nightly', suite.name),
+          stamp: utcStamp(),
+          jobs: o.jobs,
+          progress: Boolean(process.stderr.isTTY) && !o.json,
+          say: (line) => process.stderr.write(`${line}\n`),
+        });
+        await printDigest(history, suite.name, night.id, o, night.results);
+      } finally {
+        history.close();
+      }
+    });
+
+  program
+    .command('history')
+    .description('Show what a nightly history holds: its nights, the cells of a suite, failure signatures across nights, or a past night\'s digest; import results folders into it.')
+    .argument('<file>', 'a history database (faultsweep nightly --history)')
+    .option('--suite <name>', 'only this suite (default: every suite, or the only one)')
+    .option('--cells', "list the suite's cells with their nights and latest headline values")
+    .option('--signatures', 'list failure signatures across nights: first and last seen, status, replay')
+    .option('--digest [night]', "print a night's digest (default: the latest night)")
+    .option('--import <dirs...>', 'record these finished results folders as one night (suite: --suite, or the first folder\'s experiment)')
+    .option('--label <build>', 'with --import: the night\'s label')
+    .option('--min-effect <fraction>', 'with --digest: smallest change of a metric worth reporting', fraction('--min-effect'), DEFAULT_CHANGE.minEffect)
+    .option('--markdown', 'with --digest: as Markdown')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+  The database is plain SQLite: sqlite3 nightly.sqlite 'SELECT * FROM failures' works too
+  (tables nights, experiments, cells, trials, metrics; view failures; see the README).
+
+  Examples:
+    $ faultsweep history nightly.sqlite
+    $ faultsweep history nightly.sqlite --signatures
+    $ faultsweep history nightly.sqlite --digest 3 --markdown
+    $ faultsweep history nightly.sqlite --import results/remote-access/2026-12-01T02-00-00Z --suite nightly --label lego-6e0cf6c`,
+    )
+    .action(async (file: string, o: { suite?: string; cells?: boolean; signatures?: boolean; digest?: string | true; import?: string[]; label?: string; minEffect: number; markdown?: boolean; json?: boolean }) => {
+      const { History } = await import('./report/history.js');
+      const views = [o.cells, o.signatures, o.digest !== undefined, o.import !== undefined].filter(Boolean).length;
+      if (views > 1) throw new InputError('history: give one of --cells, --signatures, --digest, --import');
+      if (o.label !== undefined && !o.import) throw new InputError('history: --label goes with --import');
+      if (o.import) {
+        const { importFolders } = await import('./run/nightly.js');
+        const history = History.open(file);
+        try {
+          const night = await importFolders(history, o.import, { suite: o.suite, label: o.label });
+          const c = history.counts(night.id);
+          if (o.json) console.log(JSON.stringify({ night, ...c }, null, 1));
+          else console.log(`${shownPath(file)}: night ${night.id} of ${night.suite}: ${plural(c.experiments, 'experiment')}, ${plural(c.cells, 'cell')}, ${plural(c.trials, 'trial')}, ${count(c.failures)} failed`);
+        } finally {
+          history.close();
+        }
+        return;
+      }
+      const history = History.open(file, { create: false });
+      try {
+        const suites = history.suites();
+        if (o.suite !== undefined && !suites.includes(o.suite)) throw new InputError(`${file}: no suite ${o.suite} (suites: ${suites.join(', ') || 'none yet'})`);
+        const oneSuite = () => {
+          if (o.suite !== undefined) return o.suite;
+          if (suites.length === 1) return suites[0];
+          throw new InputError(`${file}: ${suites.length ? `${suites.length} suites (${suites.join(', ')}); name one with --suite` : 'no nights yet'}`);
+        };
+        if (o.digest !== undefined) {
+          const suite = oneSuite();
+          const nights = history.nights(suite).filter((n) => n.finished !== null);
+          const id = o.digest === true ? nights.at(-1)?.id : Number(o.digest);
+          if (id === undefined || !nights.some((n) => n.id === id)) throw new InputError(`${file}: no finished night ${o.digest === true ? '' : o.digest} of ${suite} (nights: ${nights.map((n) => n.id).join(', ') || 'none'})`);
+          return await printDigest(history, suite, id, { ...o, failOnRegression: false });
+        }
+        if (o.signatures) {
+          const { triage } = await import('./report/triage.js');
+          const suite = oneSuite();
+          const nights = history.nights(suite);
+          const sigs = triage(nights, history.cells(suite), nights.at(-1)!.id);
+          if (o.json) console.log(JSON.stringify(sigs, null, 1));
+          else if (!sigs.length) console.log(`${suite}: no trial of any night failed`);
+          else console.log(renderTable([['status', 'outcome', 'first', 'last', 'seen/run', 'experiments', 'signature'], ...sigs.map((s) => [s.status, s.outcome, String(s.firstSeen), String(s.lastSeen), `${s.nightsSeen}/${s.nightsRun}`, s.experiments.join(','), s.signature.length > 70 ? `${s.signature.slice(0, 67)}...` : s.signature])]));
+          return;
+        }
+        if (o.cells) {
+          const suite = oneSuite();
+          const cells = history.cells(suite);
+          const keys = [...new Set(cells.map((c) => c.key))];
+          const rows = keys.map((key) => {
+            const of = cells.filter((c) => c.key === key), last = of.at(-1)!;
+            const ok = last.trials.filter((t) => t.outcome === 'ok');
+            const headline = last.headline.map((m) => `${m} ${fmt(ok.reduce((a, t) => a + (t.metrics[m] ?? 0), 0) / Math.max(1, ok.length))}`).join(', ');
+            return { key, experiment: last.experiment, params: last.params, nights: of.map((c) => c.night), latest: { night: last.night, trials: last.trials.length, failed: last.trials.length - ok.length, headline } };
+          });
+          if (o.json) console.log(JSON.stringify(rows, null, 1));
+          else console.log(renderTable([['cell', 'nights', 'latest night', 'trials', 'failed', 'headline means'], ...rows.map((r) => [r.key.replace(/ \{\}$/, ''), String(r.nights.length), String(r.latest.night), String(r.latest.trials), String(r.latest.failed), r.latest.headline])]));
+          return;
+        }
+        const nights = history.nights(o.suite);
+        const rows = nights.map((n) => ({ ...n, ...history.counts(n.id) }));
+        if (o.json) console.log(JSON.stringify(rows, null, 1));
+        else if (!rows.length) console.log(`${shownPath(file)}: no nights yet`);
+        else console.log(renderTable([['night', 'suite', 'label', 'started (UTC)', 'finished', 'faultsweep', 'experiments commit', 'experiments', 'trials', 'failed'], ...rows.map((r) => [String(r.id), r.suite, r.label ?? '-', r.started.slice(0, 16).replace('T', ' '), r.finished ? 'yes' : 'NO: the next nightly carries on', `${r.faultsweep} ${r.code}`, r.experimentsCommit ?? '-', String(r.experiments), count(r.trials), count(r.failures)])]));
+      } finally {
+        history.close();
+      }
     });
 
   program

@@ -10,6 +10,8 @@ import type { CellVerdict } from './compare-runs.js';
 import { gateVerdict, type GateResult } from './gates.js';
 import type { JunitOptions } from './junit.js';
 import type { Summary } from './summary.js';
+import type { Series } from './changes.js';
+import type { NightReport } from './digest.js';
 import { cellLabel, COMPARISON_NOTE, comparisonRows, fmt, SUMMARY_NOTE, summaryRows } from './table.js';
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -114,4 +116,43 @@ export async function compareHtml(a: string, b: string, verdicts: CellVerdict[],
   const figures = await Promise.all([...(ratios.length ? [ratioChart(ratios, 'B / A')] : []), failureChart].map(figure));
   const sections = [`<h2 id="charts">Charts</h2><div class="charts">${figures.join('')}</div>`, `<h2 id="verdicts">Verdicts</h2><pre>${escapeHtml(text)}</pre>`];
   return page(`compare: ${b} against ${a}`, '', `A ${a}, B ${b}; ${verdicts.length} cells matched`, sections);
+}
+
+/** The nightly trend page: the digest, then every headline metric and failure rate of every cell
+ *  over the nights with its interval and E-Divisive's steps marked, then the triage table. */
+export async function trendHtml(r: NightReport, digest: string): Promise<string> {
+  const chart = (s: Series, i: number): Chart => {
+    const rate = s.what.endsWith(' rate');
+    const y = { field: 'value', type: 'quantitative', title: `${s.what}${s.unit ? ` (${s.unit})` : ''}`, scale: { zero: rate }, ...(rate ? { axis: { format: '%' } } : {}) };
+    return {
+      id: `trend-${i}`,
+      title: `${s.key}: ${s.what}`,
+      spec: {
+        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+        title: { text: `${s.key.replace(/ \{\}$/, '')}: ${s.what}`, subtitle: rate ? 'per night, 95% Wilson interval; dashed: a step (E-Divisive)' : 'mean per night, 95% interval; dashed: a step (E-Divisive)', limit: 560 },
+        width: 460,
+        height: 160,
+        layer: [
+          {
+            data: { values: s.points },
+            encoding: { x: { field: 'night', type: 'ordinal', title: 'night', axis: { labelAngle: 0 } } },
+            layer: [{ mark: { type: 'rule' }, encoding: { y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } } }, { mark: { type: 'line', point: true }, encoding: { y } }],
+          },
+          ...(s.steps.length ? [{ data: { values: s.steps }, mark: { type: 'rule', strokeDash: [5, 4], color: '#c62828' }, encoding: { x: { field: 'night', type: 'ordinal' } } }] : []),
+        ],
+      } as TopLevelSpec,
+    };
+  };
+  const figures = await Promise.all(r.series.map(chart).map(figure));
+  const signatures = [
+    ['signature', 'outcome', 'status', 'experiments', 'first seen', 'last seen', 'nights seen / run', 'latest night', 'replay the latest'],
+    ...r.signatures.map((s) => [s.signature, s.outcome, s.status, s.experiments.join(', '), `night ${s.firstSeen}`, `night ${s.lastSeen}`, `${s.nightsSeen} / ${s.nightsRun}`, `${s.latest.count} of ${s.latest.trials} trials`, s.latest.replay]),
+  ];
+  const sections = [
+    `<h2 id="digest">Digest</h2><pre style="white-space: pre-wrap">${escapeHtml(digest)}</pre>`,
+    `<h2 id="trends">Trends</h2><div class="charts">${figures.join('')}</div>`,
+    `<h2 id="triage">Failures across nights</h2>${r.signatures.length ? table(signatures) : '<p>No trial of any night failed.</p>'}`,
+  ];
+  const n = r.night;
+  return page(`${r.suite}: night ${n.id}`, '', `${r.ordinal} nights; ${r.counts.trials} trials tonight; faultsweep ${n.faultsweep} (code ${n.code}); experiments ${n.experimentsCommit ?? 'not in git'}${n.label ? `; label ${n.label}` : ''}`, sections);
 }

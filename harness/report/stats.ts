@@ -197,3 +197,81 @@ export function summarize(values: number[], unit: string): MetricSummary {
     unit,
   };
 }
+
+/** Benjamini-Hochberg adjusted p-values (q-values): rejecting every q < alpha keeps the expected
+ *  share of false discoveries among the rejections at most alpha (as R's p.adjust(p, 'BH')). */
+export function benjaminiHochberg(p: number[]): number[] {
+  const m = p.length;
+  const order = p.map((_, i) => i).sort((a, b) => p[b] - p[a]);
+  const q = new Array<number>(m);
+  let min = 1;
+  order.forEach((i, k) => {
+    min = Math.min(min, (p[i] * m) / (m - k));
+    q[i] = min;
+  });
+  return q;
+}
+
+export interface ChangePoint {
+  /** Index of the first value after the change. */
+  at: number;
+  pValue: number;
+}
+
+/** E-Divisive with means (Matteson and James 2014, as R's ecp::e.divisive with alpha = 1): the
+ *  split of a series whose two sides are furthest apart in energy distance, tested by permuting
+ *  the segment (`permutations` times, p = (1 + as extreme) / (1 + permutations)); each significant
+ *  split divides its segment and the halves are searched in turn. Deterministic for a given
+ *  `stream` name. */
+export function eDivisive(series: number[], { minSize = 2, permutations = 199, alpha = 0.05, stream = 'edivisive' } = {}): ChangePoint[] {
+  const rng = new Rng(0, stream);
+  const found: ChangePoint[] = [];
+  const segments: [number, number][] = [[0, series.length]];
+  while (segments.length) {
+    const [from, to] = segments.pop()!;
+    const seg = series.slice(from, to);
+    const best = bestSplit(seg, minSize);
+    if (!best) continue;
+    let extreme = 0;
+    const shuffled = [...seg];
+    for (let r = 0; r < permutations; r++) {
+      for (let i = shuffled.length - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+      }
+      if ((bestSplit(shuffled, minSize)?.q ?? 0) >= best.q) extreme++;
+    }
+    const pValue = (1 + extreme) / (1 + permutations);
+    if (pValue >= alpha) continue;
+    found.push({ at: from + best.at, pValue });
+    segments.push([from, from + best.at], [from + best.at, to]);
+  }
+  return found.sort((a, b) => a.at - b.at);
+}
+
+/** The split maximising Q = (m n / (m + n)) (2 mean|x - y| - mean|x - x'| - mean|y - y'|) over
+ *  splits leaving at least minSize values a side, in O(length^2) by updating the sums. */
+function bestSplit(z: number[], minSize: number): { at: number; q: number } | undefined {
+  const n = z.length;
+  if (n < 2 * minSize) return undefined;
+  const d = (i: number, j: number) => Math.abs(z[i] - z[j]);
+  // Start with the split at 0: everything on the right.
+  let left = 0, between = 0, right = 0;
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) right += d(i, j);
+  let best: { at: number; q: number } | undefined;
+  for (let t = 1; t < n; t++) {
+    // Move z[t - 1] from the right side to the left.
+    let toLeft = 0, toRight = 0;
+    for (let i = 0; i < t - 1; i++) toLeft += d(i, t - 1);
+    for (let j = t; j < n; j++) toRight += d(t - 1, j);
+    left += toLeft;
+    right -= toRight;
+    between += toRight - toLeft;
+    const m = t, k = n - t;
+    if (m < minSize || k < minSize) continue;
+    const within = (s: number, c: number) => (c > 1 ? s / ((c * (c - 1)) / 2) : 0);
+    const q = ((m * k) / n) * ((2 * between) / (m * k) - within(left, m) - within(right, k));
+    if (!best || q > best.q) best = { at: t, q };
+  }
+  return best;
+}

@@ -71,6 +71,22 @@ export function claimFolder(out: string): { dir: string; made: string[] } {
   return { dir, made: makeDirs(dir) };
 }
 
+/** A fresh folder under `base` named after the time, with -2, -3 ... when another run took that
+ *  name first; returns it and the folders made for it, outermost first. */
+export function stampedFolder(base: string, stamp: string): { dir: string; made: string[] } {
+  const made = makeDirs(base);
+  for (let n = 1; ; n++) {
+    const dir = join(base, n === 1 ? stamp : `${stamp}-${n}`);
+    try {
+      mkdirSync(dir);
+      made.push(dir);
+      return { dir, made };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw cannot(dir, e);
+    }
+  }
+}
+
 /** A run's results folder, locked while the run lasts. */
 export class RunFolder {
   private release: (() => Promise<void>) | undefined;
@@ -85,21 +101,8 @@ export class RunFolder {
   static async create(plan: Plan, opts: { out?: string; base: string; stamp: string }): Promise<RunFolder> {
     let dir: string;
     let made: string[];
-    if (opts.out !== undefined) {
-      ({ dir, made } = claimFolder(opts.out));
-    } else {
-      made = makeDirs(opts.base);
-      for (let n = 1; ; n++) {
-        dir = join(opts.base, n === 1 ? opts.stamp : `${opts.stamp}-${n}`);
-        try {
-          mkdirSync(dir);
-          made.push(dir);
-          break;
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw cannot(dir, e);
-        }
-      }
-    }
+    if (opts.out !== undefined) ({ dir, made } = claimFolder(opts.out));
+    else ({ dir, made } = stampedFolder(opts.base, opts.stamp));
     const folder = new RunFolder(dir, made);
     await folder.lock();
     try {

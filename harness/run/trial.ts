@@ -4,8 +4,10 @@
 import { createHash } from 'node:crypto';
 import { faults, systems, workloads } from '../registry.js';
 import { canonicalJson } from '../canonical-json.js';
-import type { Cell, Params } from '../experiment/load.js';
+import type { Cell, Params, Plan } from '../experiment/load.js';
 import { Simulation, type Failure, type Outcome } from '../sim/simulation.js';
+import { shellQuote } from '../shell-quote.js';
+import { shownPath } from './store.js';
 
 export interface TrialRecord {
   cell: string;
@@ -24,6 +26,14 @@ export interface TrialJob {
   seed: number;
   /** The replay command without its --cell/--seed/--digest part. */
   replayBase: string;
+}
+
+/** The replay command of a plan's trials, without its --cell/--seed/--digest part. */
+export function replayBase(plan: Pick<Plan, 'file' | 'sets' | 'where'>): string {
+  const args = ['faultsweep', 'replay', shownPath(plan.file)];
+  for (const s of plan.sets) args.push('--set', s);
+  if (plan.where) args.push('--where', plan.where);
+  return args.map(shellQuote).join(' ');
 }
 
 export function runTrial(job: TrialJob): TrialRecord {

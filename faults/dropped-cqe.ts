@@ -4,6 +4,7 @@
 // watchdog sees it, or nothing) depends on how the sender polls at that moment.
 import * as z from 'zod';
 import { faults } from '../harness/registry.js';
+import { Firings } from '../harness/sim/firings.js';
 import type { Simulation } from '../harness/sim/simulation.js';
 import { duration } from '../harness/experiment/units.js';
 import { NODE_NAMES, type Completion } from '../models/lego/fit.js';
@@ -28,19 +29,17 @@ faults.register({
   arm(sim: Simulation, sys: LegoSystem, c: Config) {
     const rng = sim.rng('fault/dropped-cqe');
     const explicit = new Set(c.completions ?? []);
-    const fired: Record<string, number> = {};
+    const fired = new Firings(sim, 'dropped-cqe');
     sys.fit.dropCqe = (done: Completion) => {
       if (c.node !== undefined && NODE_NAMES[done.node] !== c.node) return false;
       if (c.connection !== undefined && done.connection !== c.connection) return false;
       if ((c.from !== undefined && sim.now < c.from) || (c.until !== undefined && sim.now >= c.until)) return false;
       const drop = explicit.has(done.index) || (c.probability > 0 && rng.random() < c.probability);
-      if (drop) {
-        const phase = `${NODE_NAMES[done.node]}.${done.kind}`;
-        fired[phase] = (fired[phase] ?? 0) + 1;
-        sim.console.log(`[fault] dropped the CQE of ${NODE_NAMES[done.node]} send ${done.index} (${done.kind}) on connection ${done.connection}`);
-      }
+      if (drop) fired.fire(`${NODE_NAMES[done.node]}.${done.kind}`, `dropped the CQE of ${NODE_NAMES[done.node]} send ${done.index} (${done.kind}) on connection ${done.connection}`, { id: done.index });
       return drop;
     };
-    return { fired: () => fired };
+    return { fired: () => fired.counts, schedule: () => fired.ids };
   },
+  // The sends whose CQEs were dropped, by index, and no chance of losing any other.
+  explicit: (ids) => ({ probability: 0, completions: ids }),
 });

@@ -5,6 +5,7 @@
 // what at that instant.
 import * as z from 'zod';
 import { faults } from '../harness/registry.js';
+import { Firings } from '../harness/sim/firings.js';
 import type { Co, Simulation } from '../harness/sim/simulation.js';
 import { duration } from '../harness/experiment/units.js';
 import type { UvMachine } from '../models/uv/machine.js';
@@ -30,13 +31,14 @@ faults.register({
   config,
   arm(sim: Simulation, uv: UvMachine, c: Config) {
     const rng = sim.rng('fault/segment-destroy');
-    const fired: Record<string, number> = {};
+    const fired = new Firings(sim, 'segment-destroy');
     const strike = () => {
       const victim = uv.tasks[c.owner ?? rng.int(uv.tasks.length)];
       if (!victim || victim.tg.state !== LIVE) return;
       // Another thread of the owner's process makes the call while its main thread runs on.
       const t = new Task(victim.tg, `${victim.name}/thread`, victim.cpu);
-      fired[c.action] = (fired[c.action] ?? 0) + 1;
+      // The console shows the calls as the owner's thread makes them, below.
+      fired.fire(c.action, `${victim.name} (tgid ${hex(victim.tg.tgid)}): ${c.action}`, { log: false });
       sim.spawn('segment-destroy', (function* (): Co {
         if (c.action === 'exit') {
           sim.console.log(`[fault] ${victim.name} (tgid ${hex(victim.tg.tgid)}) exits`);
@@ -58,6 +60,6 @@ faults.register({
       const times = c.at ?? [c.window!.from + rng.int(Math.max(1, c.window!.until - c.window!.from))];
       for (const at of times) sim.after(at, strike);
     }
-    return { fired: () => fired };
+    return { fired: () => fired.counts };
   },
 });

@@ -4,6 +4,7 @@
 // that instant, on UV it takes its handler's time from the task there and so moves the interleaving.
 import * as z from 'zod';
 import { faults } from '../harness/registry.js';
+import { Firings } from '../harness/sim/firings.js';
 import type { Co, Simulation } from '../harness/sim/simulation.js';
 import { duration, frequency } from '../harness/experiment/units.js';
 import type { LegoSystem } from '../models/lego/system.js';
@@ -50,12 +51,14 @@ faults.register({
       const meanGap = 1e9 / storm.rate;
       for (const cpu of storm.cpus ?? cpus) {
         const rng = sim.rng(`fault/timer-irq/CPU${cpu}`);
+        const marks = new Firings(sim, 'timer-irq');
         sim.spawn(`storm/CPU${cpu}`, (function* (): Co {
           yield storm.start;
           const end = storm.start + storm.duration;
           for (;;) {
             yield rng.exponentialNs(meanGap);
             if (sim.now >= end) return;
+            marks.mark('storm', `interrupt on CPU${cpu}`);
             target.interrupt(cpu, 'storm');
           }
         })(), { daemon: true });

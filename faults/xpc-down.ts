@@ -3,6 +3,7 @@
 // xpmem_get or attach of a segment it owns returns EINVAL - the "false alarm" of the 2013 log.
 import * as z from 'zod';
 import { faults } from '../harness/registry.js';
+import { Firings } from '../harness/sim/firings.js';
 import type { Simulation } from '../harness/sim/simulation.js';
 import { duration } from '../harness/experiment/units.js';
 import type { UvMachine } from '../models/uv/machine.js';
@@ -21,15 +22,14 @@ faults.register({
   systems: ['uv'],
   config,
   arm(sim: Simulation, uv: UvMachine, c: Config) {
-    const fired: Record<string, number> = {};
+    const fired = new Firings(sim, 'xpc-down');
     const set = (up: boolean) => {
       uv.setXpc(c.partition, up);
-      fired[up ? 'up' : 'down'] = (fired[up ? 'up' : 'down'] ?? 0) + 1;
-      sim.console.log(`[fault] XPC on partition ${c.partition} ${up ? 'running again' : 'down'}`);
+      fired.fire(up ? 'up' : 'down', `XPC on partition ${c.partition} ${up ? 'running again' : 'down'}`);
     };
     if (c.from === 0) set(false);
     else sim.after(c.from, () => set(false));
     if (c.until !== undefined) sim.after(c.until, () => set(true));
-    return { fired: () => fired };
+    return { fired: () => fired.counts };
   },
 });

@@ -14,7 +14,8 @@ import type { Qualification } from './run/qualify.js';
 import { compareRuns, comparedParams, regressions, type Side } from './report/compare-runs.js';
 import { verdictMarkdown, verdictText } from './report/verdicts.js';
 import { canonicalJson } from './canonical-json.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseQuantity } from './experiment/units.js';
 import type { Progress, SlurmOptions } from './run/slurm.js';
 import { parseFlagValue } from './experiment/source.js';
 import { comparisonTable, count, fmt, renderTable, summaryTable } from './report/table.js';
@@ -277,6 +278,46 @@ async function printDigest(history: History, suite: string, night: number, o: { 
   if (dir && !o.json) console.log(`wrote digest.txt, digest.md, digest.json, trend.html to ${shownPath(dir)}`);
   const found = regressions(r);
   if (o.failOnRegression && found.length) throw new Reported(1);
+}
+
+/** A trial named by its replay command (one quoted word, or the words themselves) or by its
+ *  record (a JSON line of trials.jsonl). */
+function parseReplay(words: string[]): { file: string; sets: string[]; where?: string; cell: string; seed: number } {
+  let argv = words;
+  if (words.length === 1) {
+    const text = words[0].trim();
+    let command = text;
+    if (text.startsWith('{')) {
+      try {
+        command = String((JSON.parse(text) as { replay?: unknown }).replay ?? '');
+      } catch {
+        throw new InputError('shrink: the record is not JSON (give a line of trials.jsonl, or the replay command)');
+      }
+    }
+    argv = (command.match(/'[^']*'|"[^"]*"|\S+/g) ?? []).map((t) => (/^['"]/.test(t) ? t.slice(1, -1) : t));
+  }
+  if (argv[0] === 'faultsweep') argv = argv.slice(1);
+  if (argv[0] === 'replay') argv = argv.slice(1);
+  const out: { file?: string; sets: string[]; where?: string; cell?: string; seed?: number } = { sets: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (!flag.startsWith('--')) {
+      if (out.file !== undefined) throw new InputError(`shrink: '${flag}': a replay command names one experiment file`);
+      out.file = flag;
+      continue;
+    }
+    if (value === undefined) throw new InputError(`shrink: ${flag} needs a value`);
+    i++;
+    if (flag === '--set') out.sets.push(value);
+    else if (flag === '--where') out.where = value;
+    else if (flag === '--cell') out.cell = value;
+    else if (flag === '--seed') {
+      if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InputError('shrink: --seed must be a whole number, 0 or more');
+      out.seed = Number(value);
+    } else if (flag !== '--digest') throw new InputError(`shrink: ${flag} is not an option of a replay command (--set, --where, --cell, --seed, --digest)`);
+  }
+  if (out.file === undefined || out.cell === undefined || out.seed === undefined) throw new InputError('shrink: give a replay command (faultsweep replay EXP --cell ID --seed N ...) or a trial record');
+  return { file: out.file, sets: out.sets, where: out.where, cell: out.cell, seed: out.seed };
 }
 
 /** The two sides of a comparison: two folders, or one folder split by --a and --b filters. */
@@ -789,17 +830,68 @@ Examples:
     })
     .option('--set <key=value>', 'the same overrides as the original run', collect, [])
     .option('--where <expr>', 'the same filter as the original run')
-    .addHelpText('after', '\nExample:\n  $ faultsweep replay experiments/quickstart.yaml --cell c1a2b3c4d --seed 17 --digest 9f86d081884c7d65')
-    .action((file: string, o: { cell: string; seed: number; digest?: string; set: string[]; where?: string }) => {
+    .option('--trace <file.json>', 'write the trial as a Chrome trace-event file for Perfetto (ui.perfetto.dev) or chrome://tracing: a track per simulated process, waits, lock holds, RPCs, faults and the failure')
+    .option('--trace-window <duration>', 'with --trace: only the last stretch of the trial, which ends at its failure (e.g. "50 ms"); a trace keeps 500,000 events at most', (v) => {
+      const ns = parseQuantity(v, 'duration', { zero: false });
+      if (typeof ns === 'string') throw new InvalidArgumentError(ns);
+      return ns;
+    })
+    .addHelpText('after', '\nExamples:\n  $ faultsweep replay experiments/quickstart.yaml --cell c1a2b3c4d --seed 17 --digest 9f86d081884c7d65\n  $ faultsweep replay experiments/rq-lock-deadlock.yaml --cell c0e1f2a3b --seed 3 --trace deadlock.json --trace-window "20 ms"')
+    .action(async (file: string, o: { cell: string; seed: number; digest?: string; set: string[]; where?: string; trace?: string; traceWindow?: number }) => {
+      if (o.traceWindow !== undefined && !o.trace) throw new InputError('--trace-window goes with --trace FILE');
       const plan = loadExperiment(file, loadOptions(o));
       const cell = plan.cells.find((c) => c.id === o.cell);
       if (!cell) throw new InputError(`${file}: no cell ${o.cell} (cells: ${plan.cells.map((c) => c.id).join(', ')})`);
-      const r = runTrial({ cell, seed: o.seed, replayBase: replayBase(plan) });
+      // Refused before the trial runs: the file is new, or one this command wrote.
+      if (o.trace && existsSync(o.trace)) throw new InputError(`--trace ${o.trace}: the file exists; faultsweep writes a new file`);
+      const { TraceRecorder } = await import('./sim/trace.js');
+      const tracer = o.trace ? new TraceRecorder(o.traceWindow) : undefined;
+      const r = runTrial({ cell, seed: o.seed, replayBase: replayBase(plan) }, { tracer });
+      if (tracer && o.trace) {
+        const end = Math.round(r.metrics.simSeconds * 1e9);
+        try {
+          writeFileSync(o.trace, JSON.stringify(tracer.json(end, { experiment: plan.experiment, cell: r.cell, params: r.params, seed: r.seed, outcome: r.outcome, signature: r.failure?.signature ?? null, digest: r.digest })), { flag: 'wx' });
+        } catch (e) {
+          throw new InputError(`--trace ${o.trace}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+        process.stderr.write(`trace: ${o.trace}${tracer.dropped ? ` (${count(tracer.dropped)} events before the window or beyond the cap left out)` : ''}; open it in ui.perfetto.dev or chrome://tracing\n`);
+      }
       console.log(`cell ${r.cell} ${JSON.stringify(r.params)} seed ${r.seed}: ${r.outcome}${r.failure ? ` (${r.failure.class}: ${r.failure.signature} at ${fmt(r.failure.atNs / 1e9)} s)` : ''}`);
       console.log(`digest ${r.digest}`);
       console.log(renderTable([['metric', 'value'], ...Object.entries(r.metrics).map(([k, v]) => [k, fmt(v)])]));
       if (r.failure) console.log(`\nconsole:\n${r.failure.log}`);
       if (o.digest && o.digest !== r.digest) throw new DeterminismLost(`determinism lost: replay digest ${r.digest} differs from the recorded ${o.digest}`);
+    });
+
+  program
+    .command('shrink')
+    .description('Shrink a failing trial\'s fault schedule (delta debugging) to a smallest one that still fails with the same signature; print it as YAML faults with its replay command.')
+    .argument('<replay...>', 'the trial: its replay command (as recorded, quoted or not) or its record, a line of trials.jsonl')
+    .option('--json', 'print the result as JSON')
+    // The replay command's own options (--set, --cell, --seed) are part of the argument.
+    .allowUnknownOption()
+    .addHelpText(
+      'after',
+      `
+  Faults that fire by chance (dropped-cqe) record what fired, so a subset replays exactly; the
+  others are kept as the experiment configures them.
+
+  Examples:
+    $ faultsweep shrink faultsweep replay experiments/nowait-vs-persend.yaml --cell c0d1e2f3a --seed 5 --digest 0123456789abcdef
+    $ faultsweep shrink "$(grep '"outcome":"error"' results/run/trials.jsonl | head -1)"`,
+    )
+    .action(async (words: string[], o: { json?: boolean }) => {
+      const { shrink, scheduleYaml } = await import('./run/shrink.js');
+      const input = parseReplay(words);
+      const r = shrink(input, (line) => !o.json && process.stderr.write(`${line}\n`));
+      if (o.json) console.log(JSON.stringify({ from: r.from, to: r.to, tests: r.tests, kept: r.kept, faults: r.faults, sets: r.sets, signature: r.record.failure?.signature ?? null, outcome: r.record.outcome, replay: r.replay }, null, 1));
+      else {
+        const what = `${r.original.outcome} ${r.original.failure!.signature}`;
+        if (r.from === 0) console.log(`${what}: no fault fired in this trial, so its failure comes from the modeled system alone; the smallest schedule is none${r.kept.length ? ` (kept as configured: ${r.kept.join(', ')})` : ''}`);
+        else console.log(`${what}: ${plural(r.from, 'fault event')} -> ${r.to}, in ${plural(r.tests, 'replay')}${r.kept.length ? `; kept as configured: ${r.kept.join(', ')}` : ''}`);
+        console.log(scheduleYaml(r));
+        console.log(`replay: ${r.replay}`);
+      }
     });
 
   limitOptions(

@@ -46,6 +46,9 @@ export interface WorkloadPlugin<Config = any, System = any> {
 export interface FaultRun {
   /** How often the fault fired, by phase, so a report shows it exercised the system. */
   fired(): Record<string, number>;
+  /** What fired, as the ids its plug-in's explicit() takes: faults that fire by chance record
+   *  them so that shrink can replay a subset exactly. */
+  schedule?(): unknown[];
 }
 
 export interface FaultPlugin<Config = any, System = any> {
@@ -56,6 +59,9 @@ export interface FaultPlugin<Config = any, System = any> {
   /** Checks that depend on the system kind it is armed on: where and why. */
   check?(config: Config, system: string): { path: string[]; message: string } | undefined;
   arm(sim: Simulation, system: System, config: Config): FaultRun;
+  /** The config keys that make the fault fire exactly at these ids (from FaultRun.schedule) and
+   *  nowhere else, for `faultsweep shrink`. */
+  explicit?(ids: unknown[]): Record<string, unknown>;
 }
 
 class Registry<T extends { kind: string }> {

@@ -6,6 +6,7 @@ import { faults, systems, workloads } from '../registry.js';
 import { canonicalJson } from '../canonical-json.js';
 import type { Cell, Params, Plan } from '../experiment/load.js';
 import { Simulation, type Failure, type Outcome } from '../sim/simulation.js';
+import type { Tracer } from '../sim/trace.js';
 import { shellQuote } from '../shell-quote.js';
 import { shownPath } from './store.js';
 
@@ -36,13 +37,22 @@ export function replayBase(plan: Pick<Plan, 'file' | 'sets' | 'where'>): string 
   return args.map(shellQuote).join(' ');
 }
 
-export function runTrial(job: TrialJob): TrialRecord {
+/** What a replay may watch in a trial without changing it: its timeline, and what each fault fired. */
+export interface Observer {
+  tracer?: Tracer;
+  /** Called after the trial with each fault's index in the cell and its schedule (FaultRun.schedule). */
+  schedules?(index: number, ids: unknown[] | undefined): void;
+}
+
+export function runTrial(job: TrialJob, observer: Observer = {}): TrialRecord {
   const { cell, seed } = job;
   const sim = new Simulation(seed, cell.limits);
+  sim.tracer = observer.tracer;
   const system = systems.get(cell.system)!.build(sim, cell.profile, cell.kernel);
   const workload = workloads.get(cell.workload.kind)!.start(sim, system, cell.workload);
   const armed = cell.faults.map((f) => ({ kind: f.kind, run: faults.get(f.kind)!.arm(sim, system, f) }));
   const result = sim.run();
+  armed.forEach(({ run }, i) => observer.schedules?.(i, run.schedule?.()));
 
   const metrics: Record<string, number> = { ...workload.metrics(), simSeconds: result.endNs / 1e9, events: result.events };
   for (const { kind, run } of armed) {

@@ -6,6 +6,7 @@ import { EventQueue } from './queue.js';
 import { Rng } from './rng.js';
 import { TraceDigest } from './digest.js';
 import { Console } from './console.js';
+import type { Tracer } from './trace.js';
 
 export type Outcome = 'ok' | 'error' | 'hang' | 'crash';
 
@@ -42,6 +43,8 @@ export class Process {
   deadline = -1;
   /** Whether interrupts are disabled on this process's CPU; spinlocks record it at acquire. */
   irqsOff = false;
+  /** The open trace span of its current wait, when a replay traces. */
+  traceWait = -1;
   constructor(readonly id: number, readonly name: string, readonly body: Body, readonly daemon: boolean) {}
 }
 
@@ -92,6 +95,10 @@ export class Simulation {
   private readonly opCallback: number;
   private stopped = false;
   private failure: Failure | null = null;
+  /** Set by a traced replay before the system is built; undefined in every other trial. */
+  tracer: Tracer | undefined;
+  /** The process being stepped, for models that trace on its track. */
+  current: Process | null = null;
 
   constructor(readonly seed: number, readonly limits: Limits) {
     this.console = new Console(this);
@@ -142,6 +149,7 @@ export class Simulation {
   }
 
   wake(p: Process, value: unknown): void {
+    if (p.traceWait >= 0) this.endWait(p);
     p.state = 'ready';
     p.deadline = -1;
     p.value = value;
@@ -156,6 +164,7 @@ export class Simulation {
   fail(f: Omit<Failure, 'atNs' | 'log'>): void {
     if (this.stopped) return;
     this.failure = { ...f, atNs: this.now, log: this.console.text() };
+    this.tracer?.instant(undefined, f.signature, 'failure', this.now, { outcome: f.outcome, class: f.class });
     this.stopped = true;
   }
 
@@ -228,6 +237,7 @@ export class Simulation {
       if (live && at > this.now) break;
       l.head++;
       if (!live) continue;
+      if (p.traceWait >= 0) this.endWait(p, { timedOut: true });
       p.waitingOn!.cancel(p);
       p.waitingOn = null;
       p.value = false;
@@ -245,7 +255,13 @@ export class Simulation {
     }
   }
 
+  private endWait(p: Process, args?: Record<string, unknown>): void {
+    this.tracer?.end(p.traceWait, this.now, args);
+    p.traceWait = -1;
+  }
+
   private step(p: Process): void {
+    this.current = p;
     for (;;) {
       const r = p.body.next(p.value);
       p.value = undefined;
@@ -256,6 +272,7 @@ export class Simulation {
       }
       const y = r.value;
       if (typeof y === 'number') {
+        if (this.tracer && y > 0) this.tracer.span(p.name, 'busy', 'run', this.now, this.now + y);
         p.state = 'sleeping';
         p.wakeAt = this.now + y;
         this.queue.push(p.wakeAt, OP_RESUME, p.id);
@@ -266,6 +283,7 @@ export class Simulation {
       if (y.wait(p)) continue;
       p.state = 'waiting';
       p.waitingOn = y;
+      if (this.tracer) p.traceWait = this.tracer.begin(p.name, y.describe(), 'wait', this.now);
       // A deadline belongs to one wait: a stale one must not end a later wait.
       p.deadline = timeout >= 0 ? this.now + timeout : -1;
       if (timeout >= 0) this.armTimeout(p, timeout);

@@ -8,6 +8,7 @@ export class SpinLock implements Waitable {
   /** Whether the holder took it with interrupts disabled (spin_lock_irqsave). */
   holderIrqsOff = false;
   private waiters: Process[] = [];
+  private traceHold = -1;
 
   constructor(private readonly sim: Simulation, readonly name: string) {}
 
@@ -26,6 +27,8 @@ export class SpinLock implements Waitable {
   }
 
   release(): void {
+    if (this.traceHold >= 0) this.sim.tracer?.end(this.traceHold, this.sim.now);
+    this.traceHold = -1;
     const next = this.waiters.shift();
     this.holder = null;
     if (next) {
@@ -41,6 +44,8 @@ export class SpinLock implements Waitable {
   private take(p: Process): void {
     this.holder = p;
     this.holderIrqsOff = p.irqsOff;
+    // A track per lock: holds of several locks by one process need not nest.
+    if (this.sim.tracer) this.traceHold = this.sim.tracer.begin(`lock ${this.name}`, `held by ${p.name}`, 'lock', this.sim.now);
   }
 }
 

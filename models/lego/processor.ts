@@ -200,6 +200,7 @@ export class Processor {
     const { sim } = this;
     this.remoteRequests++;
     const req: Request = { op, page, bytes, replyBytes, reply: new Signal(sim, `reply op=${hex(op)}`) };
+    const sent = sim.now;
     if (!(yield* this.fit.send({ ctx, src: NODE_P, dst: NODE_M, bytes, kind: 'request', deliver: () => this.memory.inbox.put(req) }))) {
       failLostCqe(sim);
       return false;
@@ -209,6 +210,7 @@ export class Processor {
       sim.fail({ outcome: 'error', class: 'rpc-timeout', signature: 'ibapi_send_reply_timeout -ETIMEDOUT' });
       return false;
     }
+    sim.tracer?.span(sim.current?.name ?? ctx.tag, `rpc op=${hex(op)}`, 'rpc', sent, sim.now, page >= 0 ? { page } : undefined);
     return true;
   }
 }

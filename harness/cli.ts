@@ -484,7 +484,7 @@ function buildProgram(): Command {
           maxSeeds: plan.qualify!.maxSeeds,
           progress: Boolean(process.stderr.isTTY) && !o.json,
           replayBase: replayBase(plan),
-          resumeCommand: 'faultsweep qualify --resume',
+          resumeCommand: `faultsweep qualify --resume ${shownPath(dir)}`,
           runRound,
           onRound: (round, open, trials) => {
             if (o.json) return;
@@ -666,10 +666,11 @@ function buildProgram(): Command {
           jobs: o.jobs,
           progress: Boolean(process.stderr.isTTY) && !o.json,
           say: (line) => process.stderr.write(`${line}\n`),
+          resume: `faultsweep nightly ${shownPath(file)} --history ${shownPath(o.history)}`,
         });
         await printDigest(history, suite.name, night.id, o, night.results);
       } finally {
-        history.close();
+        history.closeOrDiscard();
       }
     });
 
@@ -712,7 +713,7 @@ function buildProgram(): Command {
           if (o.json) console.log(JSON.stringify({ night, ...c }, null, 1));
           else console.log(`${shownPath(file)}: night ${night.id} of ${night.suite}: ${plural(c.experiments, 'experiment')}, ${plural(c.cells, 'cell')}, ${plural(c.trials, 'trial')}, ${count(c.failures)} failed`);
         } finally {
-          history.close();
+          history.closeOrDiscard();
         }
         return;
       }
@@ -760,7 +761,7 @@ function buildProgram(): Command {
         const rows = nights.map((n) => ({ ...n, ...history.counts(n.id) }));
         if (o.json) console.log(JSON.stringify(rows, null, 1));
         else if (!rows.length) console.log(`${shownPath(file)}: no nights yet`);
-        else console.log(renderTable([['night', 'suite', 'label', 'started (UTC)', 'finished', 'faultsweep', 'experiments commit', 'experiments', 'trials', 'failed'], ...rows.map((r) => [String(r.id), r.suite, r.label ?? '-', r.started.slice(0, 16).replace('T', ' '), r.finished ? 'yes' : 'NO: the next nightly carries on', `${r.faultsweep} ${r.code}`, r.experimentsCommit ?? '-', String(r.experiments), count(r.trials), count(r.failures)])]));
+        else console.log(renderTable([['night', 'suite', 'label', 'started (UTC)', 'finished', 'faultsweep', 'experiments commit', 'experiments', 'trials', 'failed'], ...rows.map((r) => [String(r.id), r.suite, r.label ?? '-', r.started.slice(0, 16).replace('T', ' '), r.finished ? 'yes' : 'NO: the next nightly carries on', `${r.faultsweep} (code ${r.code})`, r.experimentsCommit ?? '-', String(r.experiments), count(r.trials), count(r.failures)])]));
       } finally {
         history.close();
       }
@@ -854,12 +855,12 @@ Examples:
         } catch (e) {
           throw new InputError(`--trace ${o.trace}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
         }
-        process.stderr.write(`trace: ${o.trace}${tracer.dropped ? ` (${count(tracer.dropped)} events before the window or beyond the cap left out)` : ''}; open it in ui.perfetto.dev or chrome://tracing\n`);
       }
       console.log(`cell ${r.cell} ${JSON.stringify(r.params)} seed ${r.seed}: ${r.outcome}${r.failure ? ` (${r.failure.class}: ${r.failure.signature} at ${fmt(r.failure.atNs / 1e9)} s)` : ''}`);
       console.log(`digest ${r.digest}`);
       console.log(renderTable([['metric', 'value'], ...Object.entries(r.metrics).map(([k, v]) => [k, fmt(v)])]));
       if (r.failure) console.log(`\nconsole:\n${r.failure.log}`);
+      if (tracer) console.log(`\ntrace: ${o.trace}${tracer.dropped ? ` (${count(tracer.dropped)} events before the window or beyond the cap left out)` : ''}; open it in ui.perfetto.dev or chrome://tracing`);
       if (o.digest && o.digest !== r.digest) throw new DeterminismLost(`determinism lost: replay digest ${r.digest} differs from the recorded ${o.digest}`);
     });
 
@@ -887,7 +888,8 @@ Examples:
       if (o.json) console.log(JSON.stringify({ from: r.from, to: r.to, tests: r.tests, kept: r.kept, faults: r.faults, sets: r.sets, signature: r.record.failure?.signature ?? null, outcome: r.record.outcome, replay: r.replay }, null, 1));
       else {
         const what = `${r.original.outcome} ${r.original.failure!.signature}`;
-        if (r.from === 0) console.log(`${what}: no fault fired in this trial, so its failure comes from the modeled system alone; the smallest schedule is none${r.kept.length ? ` (kept as configured: ${r.kept.join(', ')})` : ''}`);
+        if (r.from === 0 && r.kept.length) console.log(`${what}: no fault of this trial can be replayed as an explicit schedule (kept as configured: ${r.kept.join(', ')}), so there is nothing to shrink`);
+        else if (r.from === 0) console.log(`${what}: no fault fired in this trial, so its failure comes from the modeled system alone; the smallest schedule is none`);
         else console.log(`${what}: ${plural(r.from, 'fault event')} -> ${r.to}, in ${plural(r.tests, 'replay')}${r.kept.length ? `; kept as configured: ${r.kept.join(', ')}` : ''}`);
         console.log(scheduleYaml(r));
         console.log(`replay: ${r.replay}`);
@@ -897,14 +899,21 @@ Examples:
   limitOptions(
     program
       .command('validate')
-      .description('Check experiment files (and the profiles they name) without running anything.')
-      .argument('<files...>', 'experiment YAML files'),
+      .description('Check experiment files and nightly suites (and the profiles they name) without running anything.')
+      .argument('<files...>', 'experiment or suite YAML files'),
   )
     .addHelpText('after', '\nExample:\n  $ faultsweep validate experiments/*.yaml')
-    .action((files: string[], o: { maxCells?: number; maxTrials?: number }) => {
+    .action(async (files: string[], o: { maxCells?: number; maxTrials?: number }) => {
+      const { isSuite, loadSuite } = await import('./run/suite.js');
       let bad = 0;
       for (const f of files) {
         try {
+          if (isSuite(f)) {
+            const { name, entries } = loadSuite(f);
+            const cells = entries.reduce((n, e) => n + e.plan.cells.length, 0);
+            console.log(`${f}: ok, suite ${name} of ${plural(entries.length, 'experiment')}: ${plural(cells, 'cell')}, ${plural(entries.reduce((n, e) => n + e.plan.cells.length * e.count, 0), 'trial')} a night`);
+            continue;
+          }
           const plan = loadExperiment(f, loadOptions(o));
           console.log(`${f}: ok, ${plan.cells.length} cells x ${plan.seeds.length} seeds = ${plan.cells.length * plan.seeds.length} trials`);
         } catch (e) {

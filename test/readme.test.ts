@@ -1,9 +1,10 @@
 // Every command the README shows ("$ faultsweep ..." at the start of a code block) is run as a
 // newcomer would run it, from a folder of their own, and its output must be the one the README
 // shows, so the README cannot go stale silently. Only what differs from run to run is masked: the
-// UTC time in a results folder's name, a time estimate, a wall-clock rate. A line "..." in the
-// README stands for any number of lines (a shortened console). A block the test cannot check
-// (timings) says so in a comment just before it: <!-- readme-test: skip (why) -->.
+// UTC time in a results folder's name, a time estimate, a wall-clock rate, a nightly's date and
+// the digest of the code that ran it. A line "..." in the README stands for any number of lines
+// (a shortened console). A block the test cannot check (timings) says so in a comment just before
+// it: <!-- readme-test: skip (why) -->.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,6 +47,9 @@ const MASKS: [RegExp, string][] = [
   [/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ(-\d+)?/g, '<time>'],
   [/about [\d.,]+ s on/g, 'about <n> s on'],
   [/^(accesses\/s\s+)[\d,.e+]+/g, '$1<n>'],
+  // A nightly's date and the digest of the code that ran it (every commit changes it).
+  [/\d{4}-\d\d-\d\d \d\d:\d\d/g, '<date>'],
+  [/\(code [0-9a-f]{16}\)/g, '(code <hash>)'],
 ];
 const mask = (s: string) => MASKS.reduce((t, [re, to]) => t.replace(re, to), s.trimEnd());
 

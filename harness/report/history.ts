@@ -2,7 +2,7 @@
 // A night is written in pieces, one transaction per finished experiment, in WAL mode, so a
 // nightly killed at any instant leaves whole experiments or none, and the next nightly carries
 // on with the night it left unfinished. The schema is the README's ("The history database").
-import { existsSync, openSync, readSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { InputError } from '../errors.js';
 import { canonicalJson } from '../canonical-json.js';
@@ -126,6 +126,8 @@ export class History {
   private constructor(
     readonly file: string,
     private readonly db: Database.Database,
+    /** Whether this open made the file: a command that then fails before a night begins takes it back. */
+    private readonly created: boolean,
   ) {}
 
   /** Opens a history, creating it if the file does not exist. Refuses any other file: faultsweep
@@ -161,11 +163,18 @@ export class History {
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
     }
-    return new History(file, db);
+    return new History(file, db, !exists);
   }
 
   close(): void {
     this.db.close();
+  }
+
+  /** Closes the history, and removes it if this open made it and no night was begun in it. */
+  closeOrDiscard(): void {
+    const empty = this.created && this.nights().length === 0;
+    this.db.close();
+    if (empty) for (const f of [this.file, `${this.file}-wal`, `${this.file}-shm`]) rmSync(f, { force: true });
   }
 
   nights(suite?: string): Night[] {

@@ -15,9 +15,9 @@ import { summarizeRun, unitOf, type Summary } from '../report/summary.js';
 import { canonicalJson } from '../canonical-json.js';
 import { shardName } from './shard.js';
 import { codeVersion, versionText } from '../version.js';
-import { execute } from './runner.js';
+import { execute, trialPool } from './runner.js';
 import { claimFolder, PLAN, readJson, readTrials, RunFolder, shownPath, stampedFolder, SUMMARY } from './store.js';
-import { nightSeeds, type Suite } from './suite.js';
+import { nightSeeds, type Suite, type SuiteEntry } from './suite.js';
 import { replayBase, type TrialRecord } from './trial.js';
 
 export interface NightlyOptions {
@@ -30,6 +30,8 @@ export interface NightlyOptions {
   progress: boolean;
   /** A line of news for the terminal: an experiment starting, resumed, recorded. */
   say: (line: string) => void;
+  /** The command that carries on with the night, for the message of an interrupted nightly. */
+  resume: string;
 }
 
 /** Runs (or finishes) the suite's current night and returns it, finished, with its history open. */
@@ -49,25 +51,31 @@ export async function runNight(suite: Suite, history: History, o: NightlyOptions
   const id = night.id, results = night.results;
   const ordinal = history.nights(suite.name).findIndex((n) => n.id === id) + 1;
   const done = history.recorded(id);
-  for (const entry of suite.entries) {
-    if (done.has(entry.name)) continue;
-    const dir = join(results, entry.name);
+  // One pool of worker threads for the night: each thread loads the models once, not once per experiment.
+  const pool = trialPool(o.jobs);
+  try {
+    for (const entry of suite.entries) if (!done.has(entry.name)) await runEntry(entry, join(results, entry.name), () => nightSeeds(suite.seeds, entry.count, ordinal));
+  } finally {
+    await pool.destroy();
+  }
+
+  /** One experiment of the night into its folder (resumed if a killed nightly began it), then into the history. */
+  async function runEntry(entry: SuiteEntry, dir: string, seeds: () => number[]): Promise<void> {
     let folder: RunFolder;
     let plan: Plan;
     if (existsSync(join(dir, PLAN))) {
       ({ folder, plan } = await RunFolder.open(dir));
       o.say(`${entry.name}: resuming ${shownPath(dir)}`);
     } else {
-      plan = { ...entry.plan, seeds: nightSeeds(suite.seeds, entry.count, ordinal) };
+      plan = { ...entry.plan, seeds: seeds() };
       folder = await RunFolder.create(plan, { out: dir, base: results, stamp: '' });
-      o.say(`${entry.name}: ${plan.cells.length} cells x ${plan.seeds.length} seeds (${plan.seeds[0]}-${plan.seeds.at(-1)}) -> ${shownPath(dir)}`);
+      o.say(`${entry.name}: ${plan.cells.length} cell${plan.cells.length === 1 ? '' : 's'} x ${plan.seeds.length} seeds (${plan.seeds[0]}-${plan.seeds.at(-1)}) -> ${shownPath(dir)}`);
     }
     try {
-      const { summary, records } = await execute(plan, dir, { jobs: o.jobs, progress: o.progress, replayBase: replayBase(plan), resumeCommand: `faultsweep nightly ${shownPath(suite.file)} --history` }, () => plan.seeds);
+      const { summary, records } = await execute(plan, dir, { jobs: o.jobs, progress: o.progress, replayBase: replayBase(plan), resumeCommand: o.resume, pool }, () => plan.seeds);
       await writeReports(dir, plan, summary, records, evaluateGates(plan, summary));
       history.recordExperiment(id, experimentRecord(entry.name, dir, plan, summary, records));
-      const failures = records.filter((r) => r.outcome !== 'ok').length;
-      o.say(`${entry.name}: ${records.length} trials, ${failures} failed; recorded`);
+      o.say(`${entry.name}: ${records.length} trials, ${records.filter((r) => r.outcome !== 'ok').length} failed; recorded`);
     } finally {
       await folder.unlock();
     }

@@ -16,7 +16,8 @@ export interface ExecuteOptions {
   /** Show a progress bar (only on a terminal). */
   progress: boolean;
   replayBase: string;
-  /** The command that finishes an interrupted run of this folder, for the interrupt message. */
+  /** The command that finishes an interrupted run of this folder, for the interrupt message
+   *  (default: faultsweep run --resume DIR). */
   resumeCommand?: string;
   /** A pool kept across calls (qualify's rounds); made and destroyed here when absent. */
   pool?: TrialPool;
@@ -52,7 +53,7 @@ export async function execute(plan: Plan, dir: string, opts: ExecuteOptions, see
     // `timeout` SIGTERM).
     const onInterrupt = (signal: NodeJS.Signals) => {
       bar?.stop();
-      process.stderr.write(`\n${signal}: stopped after ${records.length} trials; finish with: ${opts.resumeCommand ?? 'faultsweep run --resume'} ${shownPath(dir)}\n`);
+      process.stderr.write(`\n${signal}: stopped after ${records.length} trials; finish with: ${opts.resumeCommand ?? `faultsweep run --resume ${shownPath(dir)}`}\n`);
       process.exit(signal === 'SIGINT' ? 130 : 143);
     };
     process.once('SIGINT', onInterrupt);

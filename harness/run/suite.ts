@@ -41,6 +41,12 @@ export interface Suite {
   entries: SuiteEntry[];
 }
 
+/** Whether a YAML file is a suite (a list of experiments) rather than an experiment. */
+export function isSuite(file: string): boolean {
+  const v = YamlSource.read(file).value as Record<string, unknown>;
+  return 'experiments' in v && !('workload' in v);
+}
+
 export function loadSuite(file: string): Suite {
   const src = YamlSource.read(file);
   const parsed = suiteSchema.safeParse(src.value, { error: unknownKeyHint });

@@ -67,12 +67,27 @@ export class TraceRecorder implements Tracer {
   }
 
   /** The trace-event JSON of the trial, ended at endNs: spans still open then (a lock never
-   *  released, a wait never satisfied: a hang) are closed there and marked unfinished. */
+   *  released, a wait never satisfied: a hang) are closed there and marked unfinished. Spans are
+   *  written as B/E pairs with the end's own timestamp, so a viewer never sees a span end after
+   *  the next one begins through rounding (ts + dur in floating point); at one instant, ends come
+   *  before beginnings, the inner span's end first and the outer span's beginning first. A span
+   *  of no duration shows nothing and is left out. */
   json(endNs: number, about: Record<string, unknown>): object {
     for (const token of [...this.open.keys()]) this.end(token, endNs, { unfinished: true });
     this.prune(endNs);
-    const events = [...this.events].sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+    type Out = { at: number; order: number; tie: number; seq: number; event: Record<string, unknown> };
+    const out: Out[] = [];
     const us = (ns: number) => ns / 1000;
+    for (const [seq, e] of this.events.entries()) {
+      const base = { name: e.name, cat: e.cat, pid: 1, tid: e.tid };
+      if (e.ph === 'i') out.push({ at: e.ts, order: 1, tie: 0, seq, event: { ...base, ph: 'i', s: 't', ts: us(e.ts), ...(e.args ? { args: e.args } : {}) } });
+      else if (e.dur > 0) {
+        const end = e.ts + e.dur;
+        out.push({ at: e.ts, order: 2, tie: -end, seq, event: { ...base, ph: 'B', ts: us(e.ts), ...(e.args ? { args: e.args } : {}) } });
+        out.push({ at: end, order: 0, tie: -e.ts, seq: -seq, event: { ...base, ph: 'E', ts: us(end) } });
+      }
+    }
+    out.sort((a, b) => a.at - b.at || a.order - b.order || a.tie - b.tie || a.seq - b.seq);
     const meta = [
       { name: 'process_name', ph: 'M', pid: 1, tid: 0, args: { name: 'faultsweep trial' } },
       ...[...this.tracks].flatMap(([name, tid]) => [
@@ -81,10 +96,7 @@ export class TraceRecorder implements Tracer {
       ]),
     ];
     return {
-      traceEvents: [
-        ...meta,
-        ...events.map((e) => ({ name: e.name, cat: e.cat, ph: e.ph, ts: us(e.ts), ...(e.ph === 'X' ? { dur: us(e.dur) } : { s: 't' }), pid: 1, tid: e.tid, ...(e.args ? { args: e.args } : {}) })),
-      ],
+      traceEvents: [...meta, ...out.map((o) => o.event)],
       displayTimeUnit: 'ns',
       otherData: { ...about, endNs, windowNs: Number.isFinite(this.windowNs) ? this.windowNs : null, droppedEvents: this.dropped },
     };

@@ -21,6 +21,10 @@ async function night(cwd: string, history: string, suite: string, extra: string[
   return { ...r, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
+/** The lost-cqe results folder of the first test's third night: a finished run with failures,
+ *  which the import test records into a history of its own. */
+let regressedRun: string | undefined;
+
 const digestOf = (stdout: string) => JSON.parse(stdout) as { regressions: number; tests: number; changes: Record<string, unknown>[]; signatures: Record<string, unknown>[]; changed: string[] };
 
 test('three nights: a regression made by an override is named with its interval, the new failure with its replay; without one, none', async () => {
@@ -34,7 +38,12 @@ test('three nights: a regression made by an override is named with its interval,
   const calm = join(dir, 'calm.sqlite');
   copyFileSync(history, calm);
 
-  const bad = await night(dir, history, 'regressed.yaml', ['--json', '--fail-on-regression']);
+  // The third night each way, side by side.
+  const regressed = join(dir, 'regressed-night');
+  const [bad, ok] = await Promise.all([
+    night(dir, history, 'regressed.yaml', ['--json', '--fail-on-regression', '--out', regressed]),
+    night(dir, calm, 'suite.yaml', ['--json', '--fail-on-regression', '--out', join(dir, 'calm-night')]),
+  ]);
   assert.equal(bad.exitCode, 1, bad.stderr);
   const d = digestOf(bad.stdout);
   assert.ok(d.changed.some((c) => c.includes('hardware.memory.workers=1')), `the override is named as what changed: ${d.changed}`);
@@ -54,7 +63,7 @@ test('three nights: a regression made by an override is named with its interval,
   assert.deepEqual(fresh.map((s) => s.signature), ['Fail to to get the CQE from send_cq after 20 seconds!']);
 
   // The text digest says the same in a few lines, and its replay command reproduces the failure.
-  const text = readFileSync(join(nightFolder(dir, 3), 'digest.txt'), 'utf8');
+  const text = readFileSync(join(regressed, 'digest.txt'), 'utf8');
   assert.ok(text.split('\n').length <= 21, text);
   assert.match(text, /REGRESSIONS \(\d+\)\n  throughput: accessesPerSec [\d,]+ -> [\d,]+ accesses\/s, 0\.\d+x \[0\.\d+, 0\.\d+\] \(Mann-Whitney, q = /);
   assert.match(text, /lost-cqe: error rate 0% \[0%, [\d.]+%\] -> [\d.]+% \[[\d.]+%, [\d.]+%\]/);
@@ -62,11 +71,11 @@ test('three nights: a regression made by an override is named with its interval,
   const replay = await faultsweep(replayArgs(fresh[0].latest.replay), { cwd: dir });
   assert.equal(replay.exitCode, 0, String(replay.stderr));
   assert.match(String(replay.stdout), /: error \(.*Fail to to get the CQE from send_cq after 20 seconds!/);
-  const trend = readFileSync(join(nightFolder(dir, 3), 'trend.html'), 'utf8');
+  regressedRun = join(regressed, 'lost-cqe');
+  const trend = readFileSync(join(regressed, 'trend.html'), 'utf8');
   assert.match(trend, /<h2 id="trends">Trends<\/h2>/);
   assert.equal((trend.match(/<figure data-chart="trend-/g) ?? []).length, 7, 'three metrics of each cell and the error rate of one');
 
-  const ok = await night(dir, calm, 'suite.yaml', ['--json', '--fail-on-regression']);
   assert.equal(ok.exitCode, 0, ok.stderr);
   const c = digestOf(ok.stdout);
   assert.equal(c.regressions, 0, JSON.stringify(c.changes));
@@ -75,16 +84,11 @@ test('three nights: a regression made by an override is named with its interval,
   assert.deepEqual(c.signatures, []);
 });
 
-/** The folder of the n-th night a test made under `dir` (time-stamped folders sort by time). */
-function nightFolder(dir: string, n: number): string {
-  const base = join(dir, 'results', 'nightly', 'fixture');
-  return join(base, readdirSync(base).sort()[n - 1]);
-}
 
 test('a nightly killed with SIGKILL mid-experiment, then run again, leaves the history an unkilled one leaves', async () => {
   const dir = tempDir('nightly-kill');
-  const whole = await night(dir, join(dir, 'whole.sqlite'), 'long.yaml', ['--out', join(dir, 'whole')]);
-  assert.equal(whole.exitCode, 0, whole.stderr);
+  // The nightly never killed runs beside the one that is.
+  const unkilled = night(dir, join(dir, 'whole.sqlite'), 'long.yaml', ['--out', join(dir, 'whole')]);
 
   const killed = join(dir, 'killed.sqlite');
   const out = join(dir, 'killed');
@@ -100,6 +104,8 @@ test('a nightly killed with SIGKILL mid-experiment, then run again, leaves the h
   assert.equal(n.finished, null);
   assert.equal(n.experiments, 1, 'the finished experiment is in, the one killed is not');
 
+  const whole = await unkilled;
+  assert.equal(whole.exitCode, 0, whole.stderr);
   const again = await night(dir, killed, 'long.yaml');
   assert.equal(again.exitCode, 0, again.stderr);
   assert.match(again.stderr, /carrying on with night 1 of fixture/);
@@ -158,21 +164,20 @@ test('bad suites and files that are not histories are refused with exit 2, and n
 });
 
 test('history --import records results folders as a night; history lists nights, cells and signatures', async () => {
+  assert.ok(regressedRun, 'the first test made the folder this one imports');
   const dir = tempDir('nightly-import');
-  const run = await faultsweep(['run', fixture('remote.yaml'), '--set', 'kernel.fit.polling=per-send', '--seeds', '3', '--out', join(dir, 'run'), '--jobs', '2'], { cwd: dir });
-  assert.equal(run.exitCode, 0, String(run.stderr));
   const h = join(dir, 'h.sqlite');
-  const imp = await faultsweep(['history', h, '--import', join(dir, 'run'), '--suite', 'fixture', '--label', 'old-build'], { cwd: dir });
-  assert.equal(imp.exitCode, 0, String(imp.stderr));
-  assert.match(String(imp.stdout), /night 1 of fixture: 1 experiment, 1 cell, 3 trials, 2 failed/);
-  const sigs = JSON.parse(String((await faultsweep(['history', h, '--signatures', '--json'], { cwd: dir })).stdout)) as { signature: string; status: string; nightsSeen: number }[];
+  const imp = await cli(['history', h, '--import', regressedRun, '--suite', 'fixture', '--label', 'old-build']);
+  assert.equal(imp.exitCode, 0, imp.stderr);
+  assert.match(imp.stdout, /night 1 of fixture: 1 experiment, 1 cell, 8 trials, 7 failed/);
+  const sigs = JSON.parse((await cli(['history', h, '--signatures', '--json'])).stdout) as { signature: string; status: string; nightsSeen: number }[];
   assert.deepEqual(sigs.map((s) => [s.signature, s.status, s.nightsSeen]), [['Fail to to get the CQE from send_cq after 20 seconds!', 'new', 1]]);
-  const cells = JSON.parse(String((await faultsweep(['history', h, '--cells', '--json'], { cwd: dir })).stdout)) as { experiment: string; latest: { trials: number; failed: number } }[];
-  assert.deepEqual(cells.map((c) => [c.experiment, c.latest.trials, c.latest.failed]), [['remote', 3, 2]]);
+  const cells = JSON.parse((await cli(['history', h, '--cells', '--json'])).stdout) as { experiment: string; latest: { trials: number; failed: number } }[];
+  assert.deepEqual(cells.map((c) => [c.experiment, c.latest.trials, c.latest.failed]), [['remote', 8, 7]]);
   // A shard (its cells partial) and an unfinished run are not imported, and the history is as it was.
   const shard = join(dir, 'shard');
   mkdirSync(shard);
-  const plan = JSON.parse(readFileSync(join(dir, 'run', 'plan.json'), 'utf8'));
+  const plan = JSON.parse(readFileSync(join(regressedRun, 'plan.json'), 'utf8'));
   writeFileSync(join(shard, 'plan.json'), JSON.stringify({ ...plan, shard: { index: 0, count: 2 } }));
   const refused = await cli(['history', h, '--import', shard]);
   assert.equal(refused.exitCode, 2);

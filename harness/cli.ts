@@ -7,7 +7,7 @@ import { DeterminismLost, GateFailure, InputError, Reported } from './errors.js'
 import { DEFAULT_MAX, loadExperiment, type LoadOptions, type Plan } from './experiment/load.js';
 import { loadProfile, profileNames } from './experiment/profiles.js';
 import { jsonSchema } from './experiment/schema.js';
-import { commands, faults, loadCommands, loadPlugins, systems, workloads } from './registry.js';
+import { commands, failureClasses, faults, loadCommands, loadPlugins, systems, workloads } from './registry.js';
 import type { BenchResult } from './bench/index.js';
 import { evaluateGates, gateVerdict, type GateResult } from './report/gates.js';
 import type { Qualification } from './run/qualify.js';
@@ -278,6 +278,19 @@ async function printDigest(history: History, suite: string, night: number, o: { 
   if (dir && !o.json) console.log(`wrote digest.txt, digest.md, digest.json, trend.html to ${shownPath(dir)}`);
   const found = regressions(r);
   if (o.failOnRegression && found.length) throw new Reported(1);
+}
+
+/** A console log to classify: a file, or standard input for '-'; at most 256 MiB. */
+function readLog(file: string): string {
+  const MAX = 256 * 2 ** 20;
+  try {
+    const text = readFileSync(file === '-' ? 0 : file);
+    if (text.length > MAX) throw new InputError(`${file}: larger than 256 MiB; split it`);
+    return text.toString('utf8');
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
 
 /** A trial named by its replay command (one quoted word, or the words themselves) or by its
@@ -896,6 +909,36 @@ Examples:
       }
     });
 
+  program
+    .command('classify')
+    .description('Find the failure episodes in console logs (dmesg, serial captures, notes that mix prose and log lines) and name each with the failure catalog the models use.')
+    .argument('<files...>', "console logs; '-' reads standard input")
+    .option('--json', 'print the episodes as JSON')
+    .addHelpText(
+      'after',
+      `
+  An episode is one CPU's or one task's report with its dumps and stack: reports of several CPUs
+  are several episodes, a dump that belongs to a report is not another. Exit 0 whether or not
+  anything was found; --json for scripts.
+
+  Examples:
+    $ faultsweep classify serial-console.log
+    $ dmesg | faultsweep classify - --json`,
+    )
+    .action(async (files: string[], o: { json?: boolean }) => {
+      const { classify } = await import('./classify.js');
+      const found = files.map((f) => ({ file: f, episodes: classify(readLog(f)) }));
+      if (o.json) return console.log(JSON.stringify(found.flatMap((f) => f.episodes.map((e) => ({ file: f.file, ...e }))), null, 1));
+      for (const { file, episodes } of found) {
+        console.log(`${file}: ${plural(episodes.length, 'failure episode')}`);
+        for (const e of episodes) {
+          const who = [e.time ? `[${e.time}]` : '', e.cpu !== null ? `CPU${e.cpu}` : '', e.pid !== null ? `PID${e.pid}` : ''].filter(Boolean).join(' ');
+          console.log(`  lines ${e.from}-${e.to}  ${e.class} (${e.outcome})  ${who}\n    ${e.signature}`);
+          for (const p of e.proof.slice(0, 3)) console.log(`    ${p.line}: ${p.text.length > 110 ? `${p.text.slice(0, 107)}...` : p.text}`);
+        }
+      }
+    });
+
   limitOptions(
     program
       .command('validate')
@@ -927,8 +970,8 @@ Examples:
 
   program
     .command('list')
-    .description('List the registered workloads, faults, systems or the hardware profiles.')
-    .addArgument(new Argument('<what>').choices(['workloads', 'faults', 'systems', 'profiles']))
+    .description('List the registered workloads, faults, systems, failure classes or the hardware profiles.')
+    .addArgument(new Argument('<what>').choices(['workloads', 'faults', 'systems', 'failures', 'profiles']))
     .addHelpText('after', '\nExample:\n  $ faultsweep list workloads')
     .action((what: string) => {
       const rows: string[][] =
@@ -939,8 +982,10 @@ Examples:
             })
           : what === 'systems'
             ? systems.all().map((s) => [s.kind, s.description])
-            : (what === 'workloads' ? workloads : faults).all().map((p) => [p.kind, p.systems.join(','), p.description]);
-      const header = what === 'profiles' ? ['profile', 'system', 'description'] : what === 'systems' ? ['system', 'description'] : [what.slice(0, -1), 'systems', 'description'];
+            : what === 'failures'
+              ? failureClasses.all().map((c) => [c.kind, c.outcome, c.priority > 0 ? 'a model' : 'any kernel', c.description])
+              : (what === 'workloads' ? workloads : faults).all().map((p) => [p.kind, p.systems.join(','), p.description]);
+      const header = what === 'profiles' ? ['profile', 'system', 'description'] : what === 'systems' ? ['system', 'description'] : what === 'failures' ? ['class', 'outcome', 'made by', 'description'] : [what.slice(0, -1), 'systems', 'description'];
       console.log(renderTable([header, ...rows]));
     });
 

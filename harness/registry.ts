@@ -82,6 +82,28 @@ class Registry<T extends { kind: string }> {
   }
 }
 
+/** A failure class of the catalog: what the models report when it happens (a trial's class,
+ *  outcome and signature) and how it shows in a console, a model's or a real machine's. Models
+ *  fail through their class's entry, and `faultsweep classify` reads real logs with the same
+ *  entries, so the two cannot drift apart. */
+export interface FailureClass {
+  /** The class name, as trial records carry it. */
+  kind: string;
+  outcome: 'error' | 'hang' | 'crash';
+  description: string;
+  /** Lines that show the class; the first line of an episode one matches is its head. */
+  patterns: RegExp[];
+  /** The signature, from an episode's lines: the one the model's trials record. */
+  signature(lines: string[]): string;
+  /** A system's own classes (10) outrank the generic kernel reports (0) their consoles also hold. */
+  priority: number;
+}
+
+/** The failure a model reports through its catalog entry. */
+export function failure(c: FailureClass, signature: string): { outcome: FailureClass['outcome']; class: string; signature: string } {
+  return { outcome: c.outcome, class: c.kind, signature };
+}
+
 /** A plug-in's own subcommand (e.g. the LegoOS model's cachesim), added to the CLI. */
 export interface CommandPlugin {
   kind: string;
@@ -92,6 +114,7 @@ export const systems = new Registry<SystemPlugin>('system');
 export const commands = new Registry<CommandPlugin>('command');
 export const workloads = new Registry<WorkloadPlugin>('workload');
 export const faults = new Registry<FaultPlugin>('fault');
+export const failureClasses = new Registry<FailureClass>('failure class');
 
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const compiledRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -109,8 +132,8 @@ function once(dirs: string[]): Promise<void> {
   return loaded.get(key)!;
 }
 
-/** Imports every module under models/, workloads/ and faults/, each registering itself. */
-export const loadPlugins = () => once(['models', 'workloads', 'faults']);
+/** Imports every module under models/, workloads/, faults/ and failures/, each registering itself. */
+export const loadPlugins = () => once(['failures', 'models', 'workloads', 'faults']);
 
 /** Imports the subcommands under commands/ (cheap: they load what they run when they run). */
 export const loadCommands = () => once(['commands']);

@@ -13,6 +13,8 @@
 //   caller asks to poll now) until at least one arrives, with no timeout. Sends that must know
 //   they left (ring acknowledgements, M's synchronous read from S) poll for their own CQE, also
 //   with no timeout: a lost one leaves the sender spinning in mlx4_ib_poll_cq for good.
+import { failure } from '../../harness/registry.js';
+import { CQE_TIMEOUT } from '../../failures/lego.js';
 import type { Co, Simulation } from '../../harness/sim/simulation.js';
 import type { Rng } from '../../harness/sim/rng.js';
 import { Signal, Store } from '../../harness/sim/sync.js';
@@ -180,7 +182,7 @@ export class Fit {
 
 /** What a poll that gave up (-ETIMEDOUT) does to the trial: the caller reports it as an error. */
 export function failLostCqe(sim: Simulation): void {
-  sim.fail({ outcome: 'error', class: 'cqe-timeout', signature: 'Fail to to get the CQE from send_cq after 20 seconds!' });
+  sim.fail(failure(CQE_TIMEOUT, 'Fail to to get the CQE from send_cq after 20 seconds!'));
 }
 
 /** One-way wire times from null-RPC round trips. A null FIT RPC of b bytes each way costs two

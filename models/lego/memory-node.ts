@@ -9,6 +9,8 @@
 // storage node and block until it returns (P -> M -> S); every 512 KB of P's ring the worker
 // acknowledges it (fit_ack_reply_callback). The watchdog wakes every 5 s and reports a worker
 // whose request has been in progress for 20*HZ or more, as the real one did.
+import { failure } from '../../harness/registry.js';
+import { WORKER_STUCK } from '../../failures/lego.js';
 import type { Body, Co, Simulation } from '../../harness/sim/simulation.js';
 import { Signal, Store } from '../../harness/sim/sync.js';
 import { cpuContext, type CpuContext } from './cpu.js';
@@ -159,7 +161,7 @@ export class MemoryNode {
             callTrace(['mlx4_ib_poll_cq', 'fit_internal_poll_sendcq', ...w.where, 'kthread', 'ret_from_fork']),
           ].join('\n'),
         );
-        this.sim.fail({ outcome: 'hang', class: 'worker-stuck', signature: `watchdog: worker stucked in ${w.where[0] ?? 'thpool_worker_func'} (op=${hex(w.busy.op)})` });
+        this.sim.fail(failure(WORKER_STUCK, `watchdog: worker stucked in ${w.where[0] ?? 'thpool_worker_func'} (op=${hex(w.busy.op)})`));
         return;
       }
     }

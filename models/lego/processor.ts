@@ -6,6 +6,8 @@
 // sets. Eviction is per set (a dirty line is copied into a P2M_PCACHE_FLUSH message and flushed)
 // or into the victim cache. Until 6 September 2018 (6e0cf6c, 73377ca) the rmap of every filled
 // line and the flush's buffers came from kmalloc; static arrays replaced them.
+import { failure } from '../../harness/registry.js';
+import { PCACHE_STARVATION, RPC_TIMEOUT } from '../../failures/lego.js';
 import type { Body, Co, Simulation } from '../../harness/sim/simulation.js';
 import { Signal, Store } from '../../harness/sim/sync.js';
 import type { CpuContext } from './cpu.js';
@@ -169,7 +171,7 @@ export class Processor {
       }
       if (sim.now - t0 >= timing.allocTimeout) {
         sim.console.log(`${ctx.tag} Abort pcache alloc (${Math.round((sim.now - t0) / 1e6)}ms) pset_idx:${pcache.setOf(page)} nr_lru:${pcache.nrLru[pcache.setOf(page)]} fault_uva: ${hex(page * timing.lineSize)}`);
-        sim.fail({ outcome: 'hang', class: 'pcache-starvation', signature: 'Abort pcache alloc' });
+        sim.fail(failure(PCACHE_STARVATION, 'Abort pcache alloc'));
         return -1;
       }
       yield ALLOC_RETRY_NS;
@@ -207,7 +209,7 @@ export class Processor {
     }
     if ((yield sim.within(this.timing.rpcTimeout, req.reply)) === false) {
       sim.console.log(`${ctx.tag} ibapi_send_reply_timeout: op=${hex(op)} to node 1 timed out after ${this.timing.rpcTimeout / 1e9} s (-ETIMEDOUT)`);
-      sim.fail({ outcome: 'error', class: 'rpc-timeout', signature: 'ibapi_send_reply_timeout -ETIMEDOUT' });
+      sim.fail(failure(RPC_TIMEOUT, 'ibapi_send_reply_timeout -ETIMEDOUT'));
       return false;
     }
     sim.tracer?.span(sim.current?.name ?? ctx.tag, `rpc op=${hex(op)}`, 'rpc', sent, sim.now, page >= 0 ? { page } : undefined);

@@ -7,6 +7,8 @@
 // inside the critical section spins on a lock its own CPU holds. DEBUG_SPINLOCK notices after
 // 20 s. The wakee is queued on the waker's CPU, as LegoOS's select_task_rq without load
 // balancing does (inferred).
+import { failure } from '../../harness/registry.js';
+import { RQ_LOCK_DEADLOCK } from '../../failures/lego.js';
 import type { Co, Simulation } from '../../harness/sim/simulation.js';
 import { Signal, SpinLock } from '../../harness/sim/sync.js';
 import { callTrace } from './console.js';
@@ -102,7 +104,7 @@ export class Scheduler {
           callTrace(['report_deadlock', 'debug_spin_lock', 'scheduler_tick', 'tick_handle_periodic', 'apic_timer_interrupt', 'smp__apic_timer_interrupt', 'activate_task', 'ttwu_do_activate', 'try_to_wake_up', 'wake_up_q', 'do_futex', 'sys_futex', 'do_syscall_64', 'entry_SYSCALL64_slow_path']),
         ].join('\n'),
       );
-      sim.fail({ outcome: 'hang', class: 'rq-lock-deadlock', signature: 'Possible deadlock happend: scheduler_tick spins on rq->lock held by try_to_wake_up on the same CPU' });
+      sim.fail(failure(RQ_LOCK_DEADLOCK, 'Possible deadlock happend: scheduler_tick spins on rq->lock held by try_to_wake_up on the same CPU'));
       return;
     }
     yield this.cfg.tickTime;

@@ -9,6 +9,8 @@
 // after which hits report a miss. false restores the code before it: the fill counter is
 // decremented outside the entry lock and an entry whose last filler already dropped the base
 // reference can still be hit, so two CPUs can both drop it: the double free of 30 August.
+import { failure } from '../../harness/registry.js';
+import { VICTIM_DOUBLE_FREE, VICTIM_STARVATION } from '../../failures/lego.js';
 import type { Co, Simulation } from '../../harness/sim/simulation.js';
 import { Signal, SpinLock, Store } from '../../harness/sim/sync.js';
 import type { CpuContext } from './cpu.js';
@@ -233,7 +235,7 @@ export class VictimCache {
     const { sim } = this;
     sim.console.log(`${ctx.tag} Abort victim alloc (${Math.round(waitedNs / 1e6)}ms) nr_usable_victims: ${this.usable.length}. From pset_idx:${setIdx} nr_lru:${this.host.nrLru(setIdx)} fault_uva: ${hex(page * this.host.lineSize)}`);
     this.dumpAll(ctx);
-    sim.fail({ outcome: 'hang', class: 'victim-starvation', signature: 'Abort victim alloc' });
+    sim.fail(failure(VICTIM_STARVATION, 'Abort victim alloc'));
   }
 
   dumpAll(ctx: CpuContext): void {
@@ -263,9 +265,10 @@ export class VictimCache {
     const head = `victim:${this.addrOf(v)} index:${v.index}`;
     const lines = this.dumpLines(ctx, v, head);
     if (what.startsWith('PCACHE_BUG_ON_VICTIM')) lines.push(`${ctx.tag}     victim dumped because: ${what}`);
+    else lines.push(what);
     this.sim.console.log(lines.join('\n'));
     const where = fn === '__put_victim_nolist' ? 'managers/processor/pcache/victim.c:196' : fn === '__victim_flush_func' ? './include/processor/pcache_victim.h:127' : 'managers/processor/pcache/victim.c:610';
     this.sim.console.log(kernelWarning(ctx, where, fn, caller ? [fn, caller] : [fn]));
-    this.sim.fail({ outcome: 'crash', class: 'victim-double-free', signature: `${what.startsWith('PCACHE') ? what : what.replace(/!$/, '')} in ${fn}` });
+    this.sim.fail(failure(VICTIM_DOUBLE_FREE, `${what.startsWith('PCACHE') ? what : what.replace(/!$/, '')} in ${fn}`));
   }
 }

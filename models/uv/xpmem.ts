@@ -12,6 +12,8 @@
 // whole-address-space segment made without the TASK_SIZE clamp does - the nested callout sleeps
 // until the owner's other recalls finish. Two such recalls at once wait on each other for ever.
 // Calls return what the ioctl would: a value >= 0, or -errno.
+import { failure } from '../../harness/registry.js';
+import { HUNG_TASK, MMAP_SEM_HANG, RECALL_HANG } from '../../failures/uv.js';
 import type { Co, Simulation, Step } from '../../harness/sim/simulation.js';
 import { hex } from '../../harness/sim/console.js';
 import { WaitQueue } from '../../harness/sim/sync.js';
@@ -723,13 +725,7 @@ export class Xpmem {
       this.sim.console.log(`  ${where()}`);
     }
     const recall = sleepers.some(([, s]) => s.kind === 'recall');
-    this.sim.fail({
-      outcome: 'hang',
-      class: 'hung-task',
-      signature: recall
-        ? 'hung task: recalls of one thread group deadlock in a nested invalidate_range_start for a GRU-space range (zap_xvma_ptes)'
-        : 'hung task: down_write(mmap_sem) in xpmem_remove_seg waits on recalls that borrowed it',
-    });
+    this.sim.fail(failure(HUNG_TASK, recall ? RECALL_HANG : MMAP_SEM_HANG));
   }
 
   private recallersOf(owner: ThreadGroup): Task[] {

@@ -1,5 +1,7 @@
-// SGI UV failures (October 2013, seed log 003) as the XPMEM model reports them and as a UV
-// console shows them: khungtaskd's report of tasks asleep in XPMEM.
+// SGI UV failures (October 2013, seed log 003) as the XPMEM model and its MPI workload report them
+// and as a UV console or an MPI job's output shows them: khungtaskd's report of tasks asleep in
+// XPMEM, an XPMEM call that failed (an errno, or SIGBUS through a dead attachment), and mpirun
+// aborting a job whose rank died.
 import { failureClasses, type FailureClass } from '../harness/registry.js';
 
 export const RECALL_HANG = 'hung task: recalls of one thread group deadlock in a nested invalidate_range_start for a GRU-space range (zap_xvma_ptes)';
@@ -18,4 +20,27 @@ export const HUNG_TASK: FailureClass = {
   priority: 10,
 };
 
-failureClasses.register(HUNG_TASK);
+const XPMEM_CALL = /^\S+ \(tgid 0x[0-9a-f]+\) (xpmem_\w+|memcpy)\b.* -> (\S+)$/;
+
+export const XPMEM_ERROR: FailureClass = {
+  kind: 'xpmem',
+  outcome: 'error',
+  description: "an XPMEM call of an MPI rank failed: the driver's errno, or SIGBUS copying through an attachment whose segment is gone",
+  patterns: [XPMEM_CALL],
+  signature(lines) {
+    const [, what, result] = lines.map((l) => XPMEM_CALL.exec(l)).find((m) => m)!;
+    return result === 'SIGBUS' ? `SIGBUS in ${what}: the segment behind the attachment is gone` : `${what}: ${result}`;
+  },
+  priority: 10,
+};
+
+export const MPI_ABORT: FailureClass = {
+  kind: 'mpi',
+  outcome: 'error',
+  description: 'a rank died before MPI_Finalize and mpirun aborted the job',
+  patterns: [/exited before MPI_Finalize/, /^mpirun noticed that process rank \d+ .* exited on signal/, /MPI_ABORT was invoked/],
+  signature: () => 'mpirun: a rank exited before MPI_Finalize; job aborted',
+  priority: 10,
+};
+
+for (const c of [HUNG_TASK, XPMEM_ERROR, MPI_ABORT]) failureClasses.register(c);

@@ -5,7 +5,8 @@
 // entries merged), attaches on a miss and copies in 256 KiB chunks. Finalize: detach everything,
 // release every apid, remove the own segment. The patterns say who copies from whom.
 import * as z from 'zod';
-import { workloads } from '../harness/registry.js';
+import { failure, workloads } from '../harness/registry.js';
+import { MPI_ABORT, XPMEM_ERROR } from '../failures/uv.js';
 import type { Body, Co, Simulation } from '../harness/sim/simulation.js';
 import { Barrier, Signal } from '../harness/sim/sync.js';
 import { Latencies } from '../harness/sim/latencies.js';
@@ -128,7 +129,7 @@ workloads.register({
 
     const fail = (t: Task, what: string, r: number, extra: string) => {
       sim.console.log(`${t.name} (tgid ${hex(t.tg.tgid)}) ${what}${extra} -> ${shown(r)}`);
-      sim.fail({ outcome: 'error', class: 'xpmem', signature: r === -SIGBUS ? `SIGBUS in ${what}: the segment behind the attachment is gone` : `${what}: ${shown(r)}` });
+      sim.fail(failure(XPMEM_ERROR, r === -SIGBUS ? `SIGBUS in ${what}: the segment behind the attachment is gone` : `${what}: ${shown(r)}`));
       return false;
     };
 
@@ -316,7 +317,7 @@ workloads.register({
 
     uv.onKilled = (t) => {
       sim.console.log(`${t.name} (tgid ${hex(t.tg.tgid)}) exited before MPI_Finalize`);
-      sim.after(c.abortDelay, () => sim.fail({ outcome: 'error', class: 'mpi', signature: 'mpirun: a rank exited before MPI_Finalize; job aborted' }));
+      sim.after(c.abortDelay, () => sim.fail(failure(MPI_ABORT, 'mpirun: a rank exited before MPI_Finalize; job aborted')));
     };
     for (let r = 0; r < n; r++) sim.spawn(`rank${r}`, rank(r));
 

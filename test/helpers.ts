@@ -50,8 +50,12 @@ export async function cli(args: string[]): Promise<{ exitCode: number; stdout: s
   const err: string[] = [];
   const { write: w1 } = process.stdout;
   const { write: w2 } = process.stderr;
-  process.stdout.write = ((s: string | Uint8Array) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => (err.push(String(s)), true)) as typeof process.stderr.write;
+  // The CLI writes text; the test runner reports this file's results to its parent as binary
+  // frames on the same stdout, which must pass, or a test that ends meanwhile goes unreported.
+  const capture = (into: string[], write: typeof process.stdout.write, stream: NodeJS.WriteStream) =>
+    ((s: string | Uint8Array, ...rest: unknown[]) => (typeof s === 'string' ? (into.push(s), true) : (write as (...a: unknown[]) => boolean).call(stream, s, ...rest))) as typeof process.stdout.write;
+  process.stdout.write = capture(out, w1, process.stdout);
+  process.stderr.write = capture(err, w2, process.stderr);
   try {
     const exitCode = await main(args);
     return { exitCode, stdout: out.join(''), stderr: err.join('') };

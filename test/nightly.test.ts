@@ -12,6 +12,8 @@ import Database from 'better-sqlite3';
 import { cli, faultsweep, replayArgs, root, tempDir } from './helpers.js';
 import { benjaminiHochberg, eDivisive } from '../harness/report/stats.js';
 import { triage } from '../harness/report/triage.js';
+import { series } from '../harness/report/changes.js';
+import { trendHtml } from '../harness/report/html.js';
 import type { Night, NightCell } from '../harness/report/history.js';
 
 const fixture = (f: string) => join(root, 'test', 'fixtures', 'nightly', f);
@@ -72,6 +74,11 @@ test('three nights: a regression made by an override is named with its interval,
   assert.equal(replay.exitCode, 0, String(replay.stderr));
   assert.match(String(replay.stdout), /: error \(.*Fail to to get the CQE from send_cq after 20 seconds!/);
   regressedRun = join(regressed, 'lost-cqe');
+  // The Markdown digest says the same; history --digest gives the night's digest again.
+  assert.match(readFileSync(join(regressed, 'digest.md'), 'utf8'), /^## REGRESSIONS \(4\)\n\n- throughput: accessesPerSec /m);
+  const again = await cli(['history', history, '--digest', '3', '--json']);
+  assert.equal(again.exitCode, 0, again.stderr);
+  assert.deepEqual(JSON.parse(again.stdout), d);
   const trend = readFileSync(join(regressed, 'trend.html'), 'utf8');
   assert.match(trend, /<h2 id="trends">Trends<\/h2>/);
   assert.equal((trend.match(/<figure data-chart="trend-/g) ?? []).length, 7, 'three metrics of each cell and the error rate of one');
@@ -212,6 +219,26 @@ test('E-Divisive finds a step and a drift where they are, and nothing in a level
   const drift = Array.from({ length: 30 }, (_, i) => 100 - i + noise(i));
   const [cp] = eDivisive(drift, { stream: 'drift' });
   assert.ok(cp && cp.at > 5 && cp.at < 25 && cp.pValue < 0.05, JSON.stringify(cp));
+});
+
+test('a step in a metric over ten nights is found at the night it begins, and marked on the trend page', async () => {
+  const nightCell = (night: number, value: number): NightCell => ({
+    night,
+    experiment: 'e',
+    key: 'e {}',
+    params: {},
+    units: { opsPerSec: 'ops/s' },
+    headline: ['opsPerSec'],
+    trials: [0, 1, 2, 3].map((k) => ({ seed: night * 10 + k, outcome: 'ok' as const, class: null, signature: null, replay: '', metrics: { opsPerSec: value + k * 0.1 } })),
+  });
+  const cells = Array.from({ length: 10 }, (_, i) => nightCell(i + 1, i < 6 ? 1000 : 800));
+  const [s] = series(cells);
+  assert.deepEqual(s.steps.map((st) => [st.night, st.direction]), [[7, 'regression']]);
+  assert.ok(s.steps[0].pValue < 0.05);
+  const html = await trendHtml({ suite: 's', night: { id: 10, suite: 's', label: null, started: '', finished: '', faultsweep: '0', code: 'c', experimentsCommit: null, seeds: 'fresh', results: '' }, ordinal: 10, counts: { experiments: 1, cells: 1, trials: 4, failures: 0 }, changed: [], tests: 1, changes: [], signatures: [], series: [s], recentSteps: [] }, 'digest');
+  // The series' line with its points, and the step as a dashed rule.
+  assert.match(html, /<figure data-chart="trend-0"/);
+  assert.match(html, /stroke-dasharray="5,4"/);
 });
 
 test('triage: new, recurring, flaky, absent and fixed, by signature across nights', () => {

@@ -14,7 +14,7 @@ import type { Qualification } from './run/qualify.js';
 import { compareRuns, comparedParams, regressions, type Side } from './report/compare-runs.js';
 import { verdictMarkdown, verdictText } from './report/verdicts.js';
 import { canonicalJson } from './canonical-json.js';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { parseQuantity } from './experiment/units.js';
 import type { Progress, SlurmOptions } from './run/slurm.js';
 import { parseFlagValue } from './experiment/source.js';
@@ -280,16 +280,37 @@ async function printDigest(history: History, suite: string, night: number, o: { 
   if (o.failOnRegression && found.length) throw new Reported(1);
 }
 
-/** A console log to classify: a file, or standard input for '-'; at most 256 MiB. */
+/** A console log to classify: a regular file, or standard input for '-'; at most 256 MiB, read
+ *  in pieces so that an endless input (a device, a pipe from /dev/zero) is refused, not read forever. */
 function readLog(file: string): string {
   const MAX = 256 * 2 ** 20;
+  let fd: number | undefined;
   try {
-    const text = readFileSync(file === '-' ? 0 : file);
-    if (text.length > MAX) throw new InputError(`${file}: larger than 256 MiB; split it`);
-    return text.toString('utf8');
+    fd = file === '-' ? 0 : openSync(file, 'r');
+    if (file !== '-' && !fstatSync(fd).isFile()) throw new InputError(`${file}: not a regular file; pipe a device's output into faultsweep classify -`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.alloc(1 << 20);
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+        if ((e as NodeJS.ErrnoException).code === 'EOF') break;
+        throw e;
+      }
+      if (n === 0) break;
+      total += n;
+      if (total > MAX) throw new InputError(`${file === '-' ? 'standard input' : file}: larger than 256 MiB; split it`);
+      chunks.push(buf.subarray(0, n));
+    }
+    return Buffer.concat(chunks).toString('utf8');
   } catch (e) {
     if (e instanceof InputError) throw e;
     throw new InputError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  } finally {
+    if (fd !== undefined && fd !== 0) closeSync(fd);
   }
 }
 

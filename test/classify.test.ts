@@ -35,10 +35,14 @@ test('classify finds each failure episode of the August 2018 LegoOS log once, wi
     [326, '1185.835707', 14, 22, 'cqe-timeout', 'Fail to to get the CQE from send_cq after 20 seconds!'],
     [375, '187736.669027', 10, 20, 'worker-stuck', 'watchdog: worker stucked in fit_send_message_with_rdma_write_with_imm_request (op=0x30000000)'],
   ]);
-  // Standard input reads the same; a missing file is one line and exit 2.
+  // A missing file is one line and exit 2.
   const missing = await cli(['classify', join(root, 'no-such.log')]);
   assert.equal(missing.exitCode, 2);
   assert.match(missing.stderr, /no-such\.log: cannot read: ENOENT/);
+  // A device is refused at once, not read forever.
+  const device = await cli(['classify', '/dev/zero']);
+  assert.equal(device.exitCode, 2);
+  assert.match(device.stderr, /\/dev\/zero: not a regular file/);
 });
 
 /** One failing trial of each class a model produces, found among the seeds of a small sweep. */

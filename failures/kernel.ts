@@ -17,14 +17,15 @@ const at = (lines: string[]) => {
   const fn = reportFunction(lines);
   return fn ? ` in ${fn}` : '';
 };
-const first = (lines: string[], re: RegExp) => lines.map((l) => re.exec(l)).find((m) => m)!;
+/** The first line of a report that matches, as a match. */
+export const firstMatch = (lines: string[], re: RegExp) => lines.map((l) => re.exec(l)).find((m) => m);
 
 export const OOPS: FailureClass = {
   kind: 'oops',
   outcome: 'crash',
   description: 'a kernel oops: a bad pointer dereferenced in kernel mode',
   patterns: [/^BUG: unable to handle kernel (.+?)( at [0-9a-fx]+)?$/, /^Oops: [0-9a-f]+ /],
-  signature: (lines) => `BUG: unable to handle kernel ${first(lines, /^BUG: unable to handle kernel (.+?)( at [0-9a-fx]+)?$/)?.[1] ?? 'paging request'}${at(lines)}`,
+  signature: (lines) => `BUG: unable to handle kernel ${firstMatch(lines, /^BUG: unable to handle kernel (.+?)( at [0-9a-fx]+)?$/)?.[1] ?? 'paging request'}${at(lines)}`,
   priority: 0,
 };
 
@@ -33,7 +34,7 @@ export const PANIC: FailureClass = {
   outcome: 'crash',
   description: 'a kernel panic',
   patterns: [/Kernel [Pp]anic - not syncing: (.*)$/],
-  signature: (lines) => `Kernel panic - not syncing: ${first(lines, /Kernel [Pp]anic - not syncing: (.*)$/)[1]}${at(lines)}`,
+  signature: (lines) => `Kernel panic - not syncing: ${firstMatch(lines, /Kernel [Pp]anic - not syncing: (.*)$/)![1]}${at(lines)}`,
   priority: 0,
 };
 
@@ -42,7 +43,7 @@ export const BUG: FailureClass = {
   outcome: 'crash',
   description: 'a BUG() or BUG_ON() that fired',
   patterns: [/^(?:kernel )?BUG(?: at|:) (?!unable to handle)(.*?)!?$/],
-  signature: (lines) => `BUG: ${first(lines, /^(?:kernel )?BUG(?: at|:) (?!unable to handle)(.*?)!?$/)[1]}`,
+  signature: (lines) => `BUG: ${firstMatch(lines, /^(?:kernel )?BUG(?: at|:) (?!unable to handle)(.*?)!?$/)![1]}`,
   priority: 0,
 };
 
@@ -52,7 +53,7 @@ export const WARNING: FailureClass = {
   description: 'a WARN() or WARN_ON() that fired',
   patterns: [/^WARNING: CPU: \d+ PID: \d+ at (\S+) (\w+)\+0x/],
   signature: (lines) => {
-    const m = first(lines, /^WARNING: CPU: \d+ PID: \d+ at (\S+) (\w+)\+0x/);
+    const m = firstMatch(lines, /^WARNING: CPU: \d+ PID: \d+ at (\S+) (\w+)\+0x/)!;
     return `WARNING at ${m[1]} in ${m[2]}`;
   },
   priority: 0,

@@ -2,9 +2,8 @@
 // shows them: the victim cache's double free and its variants, victim and pcache starvation, the
 // run-queue deadlock, the lost CQE, the stuck memory-node worker and the RPC timeout.
 import { failureClasses, type FailureClass } from '../harness/registry.js';
-import { reportFunction } from './kernel.js';
+import { firstMatch, reportFunction } from './kernel.js';
 
-const match = (lines: string[], re: RegExp) => lines.map((l) => re.exec(l)).find((m) => m);
 /** The frames of a report's call trace, innermost first; "? fn" guesses left out. */
 const frames = (lines: string[]) => lines.map((l) => /^\[<[0-9a-f]+>\] (\w+)\+0x/.exec(l)?.[1]).filter((f): f is string => f !== undefined);
 
@@ -14,11 +13,11 @@ export const VICTIM_DOUBLE_FREE: FailureClass = {
   description: 'a victim-cache entry freed twice (PCACHE_BUG_ON_VICTIM, a BUG in victim code, or the NULL dereference it leads to): managers/processor/pcache/victim.c before the 31 August 2018 fix',
   patterns: [/victim dumped because: PCACHE_BUG_ON_VICTIM\(/, /^BUG: (?!unable to handle).*victim/, /^BUG: Double free/, /^IP: \[<[0-9a-f]+>\] \w*victim\w*\+/],
   signature(lines) {
-    const cond = match(lines, /victim dumped because: (PCACHE_BUG_ON_VICTIM\(.*\))\s*$/)?.[1];
+    const cond = firstMatch(lines, /victim dumped because: (PCACHE_BUG_ON_VICTIM\(.*\))\s*$/)?.[1];
     if (cond) return `${cond} in ${reportFunction(lines) ?? '?'}`;
-    const ip = match(lines, /^IP: \[<[0-9a-f]+>\] (\w+)\+/)?.[1];
+    const ip = firstMatch(lines, /^IP: \[<[0-9a-f]+>\] (\w+)\+/)?.[1];
     if (ip) return `NULL pointer dereference in ${ip}`;
-    const bug = match(lines, /^(BUG: .*?)!?$/)![1];
+    const bug = firstMatch(lines, /^(BUG: .*?)!?$/)![1];
     return `${bug} in ${/(\w+)\(\)$/.exec(bug)?.[1] ?? reportFunction(lines) ?? '?'}`;
   },
   priority: 10,
@@ -57,8 +56,8 @@ export const WORKER_STUCK: FailureClass = {
   description: "the memory node's watchdog: a thpool worker on one request for 20 s",
   patterns: [/^watchdog: worker\[\d+\] CPU\d+ stucked/],
   signature(lines) {
-    const op = match(lines, /common_header \[op=(0x[0-9a-f]+)/)?.[1] ?? '?';
-    const rip = match(lines, /^RIP: [0-9a-f]+:\[<[0-9a-f]+>\]\s+\[<[0-9a-f]+>\] (\w+)\+/)?.[1];
+    const op = firstMatch(lines, /common_header \[op=(0x[0-9a-f]+)/)?.[1] ?? '?';
+    const rip = firstMatch(lines, /^RIP: [0-9a-f]+:\[<[0-9a-f]+>\]\s+\[<[0-9a-f]+>\] (\w+)\+/)?.[1];
     const where = [...(rip ? [rip] : []), ...frames(lines)].find((f) => !POLLING.has(f)) ?? 'thpool_worker_func';
     return `watchdog: worker stucked in ${where} (op=${op})`;
   },

@@ -3,6 +3,7 @@
 // XPMEM, an XPMEM call that failed (an errno, or SIGBUS through a dead attachment), and mpirun
 // aborting a job whose rank died.
 import { failureClasses, type FailureClass } from '../harness/registry.js';
+import { firstMatch } from './kernel.js';
 
 export const RECALL_HANG = 'hung task: recalls of one thread group deadlock in a nested invalidate_range_start for a GRU-space range (zap_xvma_ptes)';
 export const MMAP_SEM_HANG = 'hung task: down_write(mmap_sem) in xpmem_remove_seg waits on recalls that borrowed it';
@@ -15,7 +16,7 @@ export const HUNG_TASK: FailureClass = {
   signature(lines) {
     if (lines.some((l) => /xpmem_recall_PFNs -> zap_xvma_ptes -> invalidate_range_start/.test(l))) return RECALL_HANG;
     if (lines.some((l) => /xpmem_remove_seg .*down_write\(mmap_sem\)/.test(l))) return MMAP_SEM_HANG;
-    return `hung task: ${lines.map((l) => /^INFO: task (\S+?)(:\d+)? blocked/.exec(l)?.[1]).find((t) => t) ?? '?'}`;
+    return `hung task: ${firstMatch(lines, /^INFO: task (\S+?)(:\d+)? blocked/)?.[1] ?? '?'}`;
   },
   priority: 10,
 };
@@ -28,7 +29,7 @@ export const XPMEM_ERROR: FailureClass = {
   description: "an XPMEM call of an MPI rank failed: the driver's errno, or SIGBUS copying through an attachment whose segment is gone",
   patterns: [XPMEM_CALL],
   signature(lines) {
-    const [, what, result] = lines.map((l) => XPMEM_CALL.exec(l)).find((m) => m)!;
+    const [, what, result] = firstMatch(lines, XPMEM_CALL)!;
     return result === 'SIGBUS' ? `SIGBUS in ${what}: the segment behind the attachment is gone` : `${what}: ${result}`;
   },
   priority: 10,

@@ -14,11 +14,11 @@ import type { Qualification } from './run/qualify.js';
 import { compareRuns, comparedParams, regressions, type Side } from './report/compare-runs.js';
 import { verdictMarkdown, verdictText } from './report/verdicts.js';
 import { canonicalJson } from './canonical-json.js';
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseQuantity } from './experiment/units.js';
 import type { Progress, SlurmOptions } from './run/slurm.js';
-import { parseFlagValue } from './experiment/source.js';
-import { comparisonTable, count, fmt, renderTable, summaryTable } from './report/table.js';
+import { parseFlagValue, readBounded } from './experiment/source.js';
+import { comparisonTable, count, entryCellLabel, fmt, renderTable, summaryTable } from './report/table.js';
 import { summarizeRun, unitOf, type Summary } from './report/summary.js';
 import { JUNIT, reportFiles, REPORTS, writeReports } from './report/files.js';
 import { claimFolder, PLAN, readJson, readTrials, RunFolder, shownPath, SUMMARY, TRIALS, writeAtomic } from './run/store.js';
@@ -278,40 +278,6 @@ async function printDigest(history: History, suite: string, night: number, o: { 
   if (dir && !o.json) console.log(`wrote digest.txt, digest.md, digest.json, trend.html to ${shownPath(dir)}`);
   const found = regressions(r);
   if (o.failOnRegression && found.length) throw new Reported(1);
-}
-
-/** A console log to classify: a regular file, or standard input for '-'; at most 256 MiB, read
- *  in pieces so that an endless input (a device, a pipe from /dev/zero) is refused, not read forever. */
-function readLog(file: string): string {
-  const MAX = 256 * 2 ** 20;
-  let fd: number | undefined;
-  try {
-    fd = file === '-' ? 0 : openSync(file, 'r');
-    if (file !== '-' && !fstatSync(fd).isFile()) throw new InputError(`${file}: not a regular file; pipe a device's output into faultsweep classify -`);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const buf = Buffer.alloc(1 << 20);
-      let n: number;
-      try {
-        n = readSync(fd, buf, 0, buf.length, null);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-        if ((e as NodeJS.ErrnoException).code === 'EOF') break;
-        throw e;
-      }
-      if (n === 0) break;
-      total += n;
-      if (total > MAX) throw new InputError(`${file === '-' ? 'standard input' : file}: larger than 256 MiB; split it`);
-      chunks.push(buf.subarray(0, n));
-    }
-    return Buffer.concat(chunks).toString('utf8');
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  } finally {
-    if (fd !== undefined && fd !== 0) closeSync(fd);
-  }
 }
 
 /** A trial named by its replay command (one quoted word, or the words themselves) or by its
@@ -788,7 +754,7 @@ function buildProgram(): Command {
             return { key, experiment: last.experiment, params: last.params, nights: of.map((c) => c.night), latest: { night: last.night, trials: last.trials.length, failed: last.trials.length - ok.length, headline } };
           });
           if (o.json) console.log(JSON.stringify(rows, null, 1));
-          else console.log(renderTable([['cell', 'nights', 'latest night', 'trials', 'failed', 'headline means'], ...rows.map((r) => [r.key.replace(/ \{\}$/, ''), String(r.nights.length), String(r.latest.night), String(r.latest.trials), String(r.latest.failed), r.latest.headline])]));
+          else console.log(renderTable([['cell', 'nights', 'latest night', 'trials', 'failed', 'headline means'], ...rows.map((r) => [entryCellLabel(r.experiment, r.params), String(r.nights.length), String(r.latest.night), String(r.latest.trials), String(r.latest.failed), r.latest.headline])]));
           return;
         }
         const nights = history.nights(o.suite);
@@ -948,7 +914,7 @@ Examples:
     )
     .action(async (files: string[], o: { json?: boolean }) => {
       const { classify } = await import('./classify.js');
-      const found = files.map((f) => ({ file: f, episodes: classify(readLog(f)) }));
+      const found = files.map((f) => ({ file: f, episodes: classify(readBounded(f, 256 * 2 ** 20, { tooLarge: 'split it', notFile: "pipe a device's output into faultsweep classify -" }).toString('utf8')) }));
       if (o.json) return console.log(JSON.stringify(found.flatMap((f) => f.episodes.map((e) => ({ file: f.file, ...e }))), null, 1));
       for (const { file, episodes } of found) {
         console.log(`${file}: ${plural(episodes.length, 'failure episode')}`);

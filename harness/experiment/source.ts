@@ -160,20 +160,37 @@ export function parseFlagValue(text: string): unknown {
 
 /** Reads a YAML file of at most MAX_YAML_BYTES; a device or a pipe is refused, not read forever. */
 function readText(file: string): string {
+  return readBounded(file, MAX_YAML_BYTES, { tooLarge: 'an experiment or profile is a page of YAML' }).toString('utf8');
+}
+
+/** Reads a regular file ('-': standard input) in pieces, refusing a device, and refusing input
+ *  past maxBytes as soon as it is read rather than after: an endless input is not read forever. */
+export function readBounded(file: string, maxBytes: number, hints: { tooLarge: string; notFile?: string }): Buffer {
   let fd: number | undefined;
   try {
-    fd = openSync(file, 'r');
-    if (!fstatSync(fd).isFile()) throw new InputError(`${file}: not a regular file`);
-    const buf = Buffer.alloc(MAX_YAML_BYTES + 1);
-    let n = 0;
-    for (let got = 1; got > 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
-    if (n > MAX_YAML_BYTES) throw new InputError(`${file}: larger than ${MAX_YAML_BYTES / 2 ** 20} MiB; an experiment or profile is a page of YAML`);
-    return buf.toString('utf8', 0, n);
+    fd = file === '-' ? 0 : openSync(file, 'r');
+    if (file !== '-' && !fstatSync(fd).isFile()) throw new InputError(`${file}: not a regular file${hints.notFile ? `; ${hints.notFile}` : ''}`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.alloc(Math.min(1 << 20, maxBytes + 1));
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue; // a non-blocking standard input with nothing yet
+        throw e;
+      }
+      if (n === 0) return Buffer.concat(chunks);
+      total += n;
+      if (total > maxBytes) throw new InputError(`${file === '-' ? 'standard input' : file}: larger than ${maxBytes / 2 ** 20} MiB; ${hints.tooLarge}`);
+      chunks.push(buf.subarray(0, n));
+    }
   } catch (e) {
     if (e instanceof InputError) throw e;
     throw new InputError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    if (fd !== undefined && fd !== 0) closeSync(fd);
   }
 }
 

@@ -7,7 +7,7 @@
 // and drifts a comparison of two nights cannot see.
 import type { Params } from '../experiment/load.js';
 import type { HistoryTrial, NightCell } from './history.js';
-import { benjaminiHochberg, bootstrapRatio, eDivisive, fisherExact, mannWhitneyU, wilcoxonSignedRank, wilson, type Interval, type Ratio } from './stats.js';
+import { benjaminiHochberg, bootstrapRatio, eDivisive, fisherExact, mannWhitneyU, summarize, wilcoxonSignedRank, wilson, type Interval, type Ratio } from './stats.js';
 
 export const CLASSES = ['error', 'hang', 'crash'] as const;
 
@@ -147,8 +147,7 @@ export function series(cells: NightCell[]): Series[] {
 /** A night's mean with its 95% interval (normal, from the standard error). */
 function meanPoint(night: number, xs: number[]): SeriesPoint | undefined {
   if (xs.length === 0) return undefined;
-  const mean = xs.reduce((a, v) => a + v, 0) / xs.length;
-  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, v) => a + (v - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  const { mean, sd } = summarize(xs, '');
   const half = (1.959963984540054 * sd) / Math.sqrt(xs.length);
   return { night, value: mean, low: mean - half, high: mean + half, n: xs.length };
 }

@@ -5,7 +5,7 @@
 import { detectChanges, series, type Change, type ChangeOptions, type Series } from './changes.js';
 import type { History, Night } from './history.js';
 import { triage, type Signature } from './triage.js';
-import { fmt, pct } from './table.js';
+import { entryCellLabel, fmt, pct } from './table.js';
 
 export interface NightReport {
   suite: string;
@@ -21,7 +21,7 @@ export interface NightReport {
   signatures: Signature[];
   series: Series[];
   /** Steps E-Divisive found within the last few nights. */
-  recentSteps: (Series['steps'][number] & { experiment: string; key: string; what: string; unit: string })[];
+  recentSteps: (Series['steps'][number] & Pick<Series, 'experiment' | 'key' | 'params' | 'what' | 'unit'>)[];
 }
 
 /** Steps this recent (in nights) are news; older ones are on the trend page. */
@@ -56,7 +56,7 @@ export function nightReport(h: History, suite: string, nightId: number, o?: Chan
     changes,
     signatures: triage(nights, cells, nightId),
     series: all,
-    recentSteps: all.flatMap((s) => s.steps.filter((st) => recent.has(st.night)).map((st) => ({ ...st, experiment: s.experiment, key: s.key, what: s.what, unit: s.unit }))),
+    recentSteps: all.flatMap((s) => s.steps.filter((st) => recent.has(st.night)).map((st) => ({ ...st, experiment: s.experiment, key: s.key, params: s.params, what: s.what, unit: s.unit }))),
   };
 }
 
@@ -75,10 +75,7 @@ function overridesChanged(h: History, before: number, after: number): string[] {
 
 export const regressions = (r: NightReport) => r.changes.filter((c) => c.direction === 'regression');
 
-const where = (c: { experiment: string; params: Record<string, unknown> }) => {
-  const p = Object.entries(c.params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  return p.length ? `${c.experiment} ${p.join(' ')}` : c.experiment;
-};
+const where = (c: { experiment: string; params: Record<string, unknown> }) => entryCellLabel(c.experiment, c.params);
 
 const interval = (i: { rate: number; low: number; high: number }) => `${pct(i.rate)} [${pct(i.low)}, ${pct(i.high)}]`;
 
@@ -103,7 +100,7 @@ function header(r: NightReport): string[] {
 }
 
 const stepText = (s: NightReport['recentSteps'][number]) =>
-  `${s.key.replace(/ \{\}$/, '')}: ${s.what} ${fmt(s.before)} -> ${fmt(s.after)}${s.unit ? ` ${s.unit}` : ''} from night ${s.night} (E-Divisive p = ${s.pValue.toPrecision(2)})`;
+  `${where(s)}: ${s.what} ${fmt(s.before)} -> ${fmt(s.after)}${s.unit ? ` ${s.unit}` : ''} from night ${s.night} (E-Divisive p = ${s.pValue.toPrecision(2)})`;
 
 /** The digest as sections of lines: [title, lines][] with empty sections left out. */
 function sections(r: NightReport): [string, string[]][] {

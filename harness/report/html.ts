@@ -12,7 +12,7 @@ import type { JunitOptions } from './junit.js';
 import type { Summary } from './summary.js';
 import type { Series } from './changes.js';
 import type { NightReport } from './digest.js';
-import { cellLabel, COMPARISON_NOTE, comparisonRows, fmt, SUMMARY_NOTE, summaryRows } from './table.js';
+import { cellLabel, COMPARISON_NOTE, comparisonRows, entryCellLabel, fmt, SUMMARY_NOTE, summaryRows } from './table.js';
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
@@ -129,7 +129,7 @@ export async function trendHtml(r: NightReport, digest: string): Promise<string>
       title: `${s.key}: ${s.what}`,
       spec: {
         $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-        title: { text: `${s.key.replace(/ \{\}$/, '')}: ${s.what}`, subtitle: rate ? 'per night, 95% Wilson interval; dashed: a step (E-Divisive)' : 'mean per night, 95% interval; dashed: a step (E-Divisive)', limit: 560 },
+        title: { text: `${entryCellLabel(s.experiment, s.params)}: ${s.what}`, subtitle: rate ? 'per night, 95% Wilson interval; dashed: a step (E-Divisive)' : 'mean per night, 95% interval; dashed: a step (E-Divisive)', limit: 560 },
         width: 460,
         height: 160,
         layer: [

@@ -26,6 +26,11 @@ export function cellLabel(params: Record<string, unknown>, id: string, without?:
   return parts.length ? parts.join(', ') : id;
 }
 
+/** A cell of a suite across nights: its entry's name, then its parameters. */
+export function entryCellLabel(experiment: string, params: Record<string, unknown>): string {
+  return Object.keys(params).length ? `${experiment} ${cellLabel(params, '')}` : experiment;
+}
+
 /** A parameter's value in a table cell: a list or an object (a script) as JSON, cut short; the
  *  whole value is in summary.json and the CSV files. */
 export function paramText(v: unknown): string {

@@ -41,18 +41,16 @@ export interface ShrinkResult {
 }
 
 export function shrink(input: ShrinkInput, progress: (line: string) => void = () => {}): ShrinkResult {
-  const load = (sets: string[]): { plan: Plan; cell: Cell } => {
+  const load = (sets: string[], which: (c: Cell) => boolean): { plan: Plan; cell: Cell } => {
     const plan = loadExperiment(input.file, { sets, where: input.where });
-    const cell = plan.cells.find((c) => c.id === input.cell) ?? plan.cells.find((c) => canonicalJson(c.params) === canonicalJson(original.cell.params));
+    const cell = plan.cells.find(which);
     if (!cell) throw new InputError(`${input.file}: no cell ${input.cell} (cells: ${plan.cells.map((c) => c.id).join(', ')})`);
     return { plan, cell };
   };
-  const original = (() => {
-    const plan = loadExperiment(input.file, { sets: input.sets, where: input.where });
-    const cell = plan.cells.find((c) => c.id === input.cell);
-    if (!cell) throw new InputError(`${input.file}: no cell ${input.cell} (cells: ${plan.cells.map((c) => c.id).join(', ')})`);
-    return { plan, cell };
-  })();
+  const original = load(input.sets, (c) => c.id === input.cell);
+  // A schedule's overrides change the cell's id (a hash of its configuration), not its parameters.
+  const params = canonicalJson(original.cell.params);
+  const scheduled = (sets: string[]) => load(sets, (c) => canonicalJson(c.params) === params);
   const schedules = new Map<number, unknown[] | undefined>();
   const first = runTrial({ cell: original.cell, seed: input.seed, replayBase: replayBase(original.plan) }, { schedules: (i, ids) => schedules.set(i, ids) });
   if (!first.failure) throw new InputError(`cell ${input.cell} seed ${input.seed}: the trial does not fail (${first.outcome}); there is nothing to shrink`);
@@ -73,7 +71,7 @@ export function shrink(input: ShrinkInput, progress: (line: string) => void = ()
   };
   let tests = 0;
   const run = (subset: FaultEvent[]) => {
-    const { plan, cell } = load(setsFor(subset));
+    const { plan, cell } = scheduled(setsFor(subset));
     tests++;
     return runTrial({ cell, seed: input.seed, replayBase: replayBase(plan) });
   };
@@ -91,7 +89,7 @@ export function shrink(input: ShrinkInput, progress: (line: string) => void = ()
   progress(`the trial fails with ${first.failure.signature} after ${events.length} fault events; replayed as an explicit schedule: the same trial (digest ${whole.digest})`);
   const minimal = events.length === 0 || fails([]) ? [] : ddmin(events, fails);
   const sets = setsFor(minimal);
-  const { plan, cell } = load(sets);
+  const { plan, cell } = scheduled(sets);
   const record = runTrial({ cell, seed: input.seed, replayBase: replayBase(plan) });
   const raw = (YamlSource.read(input.file).value as { faults?: Record<string, unknown>[] }).faults ?? [];
   const shrunk = kinds.map((k, i) => ({ ...(raw[i] ?? { kind: k }), ...(shrinkable[i] ? faults.get(k)!.explicit!(minimal.filter((e) => e.fault === i).map((e) => e.id)) : {}) }));

@@ -139,6 +139,7 @@ test('bad suites and files that are not histories are refused with exit 2, and n
   const cases: [string, RegExp][] = [
     ['name: s\nexperiments:\n  - file: nope.yaml\n', /suite\.yaml:3:5: experiments\.0: .*nope\.yaml: cannot read: ENOENT/],
     [`name: s\nexperiments:\n  - file: ${fixture('remote.yaml')}\n    seeds: 0\n`, /suite\.yaml:4:12: experiments\.0\.seeds: /],
+    [`name: s\nexperiments:\n  - file: ${fixture('remote.yaml')}\n    seeds: 1000000000\n`, /suite\.yaml:4:12: experiments\.0\.seeds: 1 cells x 1000000000 seeds = 1000000000 trials; the limit is 1000000$/],
     [`name: s\nexperiments:\n  - file: ${fixture('remote.yaml')}\n    sets: [a=1]\n`, /suite\.yaml:4:5: experiments\.0\.sets: unknown key; did you mean 'set'\?/],
     [`name: s\nexperiments:\n  - file: ${fixture('remote.yaml')}\n  - file: ${fixture('remote.yaml')}\n`, /suite\.yaml:4:5: experiments\.1: a second entry named 'remote'/],
     [`name: s\nexperiments:\n  - file: ${fixture('remote.yaml')}\n    set: [hardware.memory.wrkers=1]\n`, /suite\.yaml:3:5: experiments\.0: --set hardware\.memory\.wrkers=1: /],

@@ -53,9 +53,17 @@ export async function runNight(suite: Suite, history: History, o: NightlyOptions
   const done = history.recorded(id);
   // One pool of worker threads for the night: each thread loads the models once, not once per experiment.
   const pool = trialPool(o.jobs);
+  // Between experiments as well as inside one (the runner's own handler comes after this one):
+  // the finished experiments are in the history, the trials of the one in flight on disk.
+  const onInterrupt = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${signal}: night ${id} stopped; carry on with: ${o.resume}\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onInterrupt).once('SIGTERM', onInterrupt);
   try {
     for (const entry of suite.entries) if (!done.has(entry.name)) await runEntry(entry, join(results, entry.name), () => nightSeeds(suite.seeds, entry.count, ordinal));
   } finally {
+    process.removeListener('SIGINT', onInterrupt).removeListener('SIGTERM', onInterrupt);
     await pool.destroy();
   }
 

@@ -58,6 +58,8 @@ export function loadSuite(file: string): Suite {
     try {
       plan = loadExperiment(resolve(dirname(file), e.file), { sets: e.set, where: e.where, seeds: e.seeds });
     } catch (err) {
+      // The entry's seed count reaches the loader as --seeds would; the complaint is about the entry's key.
+      if (err instanceof InputError && err.message.startsWith('--seeds: ')) throw src.error(['experiments', i, 'seeds'], err.message.slice('--seeds: '.length).replace(/ \(raise it with --max-trials\)$/, ''));
       if (err instanceof InputError) throw src.error(['experiments', i], err.message);
       throw err;
     }

@@ -27,6 +27,7 @@ export const OOPS: FailureClass = {
   patterns: [/^BUG: unable to handle kernel (.+?)( at [0-9a-fx]+)?$/, /^Oops: [0-9a-f]+ /],
   signature: (lines) => `BUG: unable to handle kernel ${firstMatch(lines, /^BUG: unable to handle kernel (.+?)( at [0-9a-fx]+)?$/)?.[1] ?? 'paging request'}${at(lines)}`,
   priority: 0,
+  madeBy: 'any kernel',
 };
 
 export const PANIC: FailureClass = {
@@ -36,6 +37,7 @@ export const PANIC: FailureClass = {
   patterns: [/Kernel [Pp]anic - not syncing: (.*)$/],
   signature: (lines) => `Kernel panic - not syncing: ${firstMatch(lines, /Kernel [Pp]anic - not syncing: (.*)$/)![1]}${at(lines)}`,
   priority: 0,
+  madeBy: 'any kernel',
 };
 
 export const BUG: FailureClass = {
@@ -45,6 +47,7 @@ export const BUG: FailureClass = {
   patterns: [/^(?:kernel )?BUG(?: at|:) (?!unable to handle)(.*?)!?$/],
   signature: (lines) => `BUG: ${firstMatch(lines, /^(?:kernel )?BUG(?: at|:) (?!unable to handle)(.*?)!?$/)![1]}`,
   priority: 0,
+  madeBy: 'any kernel',
 };
 
 export const WARNING: FailureClass = {
@@ -57,6 +60,7 @@ export const WARNING: FailureClass = {
     return `WARNING at ${m[1]} in ${m[2]}`;
   },
   priority: 0,
+  madeBy: 'any kernel',
 };
 
 for (const c of [OOPS, PANIC, BUG, WARNING]) failureClasses.register(c);

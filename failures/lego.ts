@@ -21,10 +21,11 @@ export const VICTIM_DOUBLE_FREE: FailureClass = {
     return `${bug} in ${/(\w+)\(\)$/.exec(bug)?.[1] ?? reportFunction(lines) ?? '?'}`;
   },
   priority: 10,
+  madeBy: 'LegoOS model',
 };
 
 /** A class whose console line says all there is: one pattern, one signature. */
-const fixed = (kind: string, outcome: FailureClass['outcome'], description: string, pattern: RegExp, signature: string): FailureClass => ({ kind, outcome, description, patterns: [pattern], signature: () => signature, priority: 10 });
+const fixed = (kind: string, outcome: FailureClass['outcome'], description: string, pattern: RegExp, signature: string): FailureClass => ({ kind, outcome, description, patterns: [pattern], signature: () => signature, priority: 10, madeBy: 'LegoOS model' });
 
 export const VICTIM_STARVATION = fixed('victim-starvation', 'hang', 'no victim-cache entry freed within 20 s: "Abort victim alloc" with a dump of the victim cache', /Abort victim alloc \(\d+ms\)/, 'Abort victim alloc');
 
@@ -43,6 +44,7 @@ export const RQ_LOCK_DEADLOCK: FailureClass = {
     return `Possible deadlock happend in ${f[f.indexOf('debug_spin_lock') + 1] ?? f[0] ?? '?'}`;
   },
   priority: 10,
+  madeBy: 'LegoOS model',
 };
 
 export const CQE_TIMEOUT = fixed('cqe-timeout', 'error', 'a send CQE that never came, polled per send for 20 s (net/lego/fit_internal.c)', /Fail to to get the CQE from send_cq after 20 seconds!/, 'Fail to to get the CQE from send_cq after 20 seconds!');
@@ -62,6 +64,7 @@ export const WORKER_STUCK: FailureClass = {
     return `watchdog: worker stucked in ${where} (op=${op})`;
   },
   priority: 10,
+  madeBy: 'LegoOS model',
 };
 
 export const RPC_TIMEOUT = fixed('rpc-timeout', 'error', "a FIT RPC whose reply did not come before P's timeout (-ETIMEDOUT)", /ibapi_send_reply_timeout: .*-ETIMEDOUT/, 'ibapi_send_reply_timeout -ETIMEDOUT');

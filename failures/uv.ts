@@ -19,6 +19,7 @@ export const HUNG_TASK: FailureClass = {
     return `hung task: ${firstMatch(lines, /^INFO: task (\S+?)(:\d+)? blocked/)?.[1] ?? '?'}`;
   },
   priority: 10,
+  madeBy: 'UV model',
 };
 
 const XPMEM_CALL = /^\S+ \(tgid 0x[0-9a-f]+\) (xpmem_\w+|memcpy)\b.* -> (\S+)$/;
@@ -33,6 +34,7 @@ export const XPMEM_ERROR: FailureClass = {
     return result === 'SIGBUS' ? `SIGBUS in ${what}: the segment behind the attachment is gone` : `${what}: ${result}`;
   },
   priority: 10,
+  madeBy: 'UV model',
 };
 
 export const MPI_ABORT: FailureClass = {
@@ -42,6 +44,7 @@ export const MPI_ABORT: FailureClass = {
   patterns: [/exited before MPI_Finalize/, /^mpirun noticed that process rank \d+ .* exited on signal/, /MPI_ABORT was invoked/],
   signature: () => 'mpirun: a rank exited before MPI_Finalize; job aborted',
   priority: 10,
+  madeBy: 'UV model',
 };
 
 for (const c of [HUNG_TASK, XPMEM_ERROR, MPI_ABORT]) failureClasses.register(c);

@@ -32,6 +32,12 @@ interface Line {
   pid: number | null;
 }
 
+/** A time stamp near the start makes a log line (a dump may put hex before it). */
+function stampOf(raw: string): RegExpExecArray | undefined {
+  const m = STAMP.exec(raw);
+  return m && m.index < 24 ? m : undefined;
+}
+
 /** Cuts a log into runs of log lines, each run split where the CPU or task changes. */
 function runs(text: string): Line[][] {
   const out: Line[][] = [];
@@ -40,13 +46,16 @@ function runs(text: string): Line[][] {
     if (cur.length) out.push(cur);
     cur = [];
   };
-  text.split('\n').forEach((raw, i) => {
-    const stamp = STAMP.exec(raw);
-    // A stamp near the start makes a log line (a dump may put hex before it); otherwise only
-    // what a console prints inside a report continues one.
-    const isLog = (stamp && stamp.index < 24) || (cur.length > 0 && CONTINUATION.test(raw));
-    if (!isLog || raw.trim() === '') return end();
-    const body = stamp && stamp.index < 24 ? raw.slice(stamp.index + stamp[0].length) : raw;
+  const all = text.split('\n');
+  // A program's own output (an exec trial's, a test binary's) has no time stamps: all of it is
+  // the log, blank lines too.
+  const unstamped = !all.some((raw) => stampOf(raw));
+  all.forEach((raw, i) => {
+    const stamp = stampOf(raw);
+    // Otherwise only what a console prints inside a report continues one.
+    const isLog = unstamped || stamp || (cur.length > 0 && CONTINUATION.test(raw));
+    if (!isLog || (!unstamped && raw.trim() === '')) return end();
+    const body = stamp ? raw.slice(stamp.index + stamp[0].length) : raw;
     let cpu: number | null = null, pid: number | null = null;
     for (const re of IDENTITY) {
       const m = re.exec(body);

@@ -857,7 +857,7 @@ Examples:
         }
       }
       console.log(`cell ${r.cell} ${JSON.stringify(r.params)} seed ${r.seed}: ${r.outcome}${r.failure ? ` (${r.failure.class}: ${r.failure.signature} at ${fmt(r.failure.atNs / 1e9)} s)` : ''}`);
-      console.log(`digest ${r.digest}`);
+      console.log(`digest ${r.digest}${workloads.get(cell.workload.kind)!.real ? ": what the trial asked for (the command, its environment, its signals at their offsets); a real program's outcome is its own, and may differ from the recorded one" : ''}`);
       console.log(renderTable([['metric', 'value'], ...Object.entries(r.metrics).map(([k, v]) => [k, fmt(v)])]));
       if (r.failure) console.log(`\nconsole:\n${r.failure.log}`);
       if (tracer) console.log(`\ntrace: ${o.trace}${tracer.dropped ? ` (${count(tracer.dropped)} events before the window or beyond the cap left out)` : ''}; open it in ui.perfetto.dev or chrome://tracing`);
@@ -920,7 +920,7 @@ Examples:
         console.log(`${file}: ${plural(episodes.length, 'failure episode')}`);
         for (const e of episodes) {
           const who = [e.time ? `[${e.time}]` : '', e.cpu !== null ? `CPU${e.cpu}` : '', e.pid !== null ? `PID${e.pid}` : ''].filter(Boolean).join(' ');
-          console.log(`  lines ${e.from}-${e.to}  ${e.class} (${e.outcome})  ${who}\n    ${e.signature}`);
+          console.log(`  lines ${e.from}-${e.to}  ${e.class} (${e.outcome})${who ? `  ${who}` : ''}\n    ${e.signature}`);
           for (const p of e.proof.slice(0, 3)) console.log(`    ${p.line}: ${p.text.length > 110 ? `${p.text.slice(0, 107)}...` : p.text}`);
         }
       }
@@ -970,7 +970,7 @@ Examples:
           : what === 'systems'
             ? systems.all().map((s) => [s.kind, s.description])
             : what === 'failures'
-              ? failureClasses.all().map((c) => [c.kind, c.outcome, c.priority > 0 ? 'a model' : 'any kernel', c.description])
+              ? failureClasses.all().map((c) => [c.kind, c.outcome, c.madeBy, c.description])
               : (what === 'workloads' ? workloads : faults).all().map((p) => [p.kind, p.systems.join(','), p.description]);
       const header = what === 'profiles' ? ['profile', 'system', 'description'] : what === 'systems' ? ['system', 'description'] : what === 'failures' ? ['class', 'outcome', 'made by', 'description'] : [what.slice(0, -1), 'systems', 'description'];
       console.log(renderTable([header, ...rows]));

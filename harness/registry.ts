@@ -23,6 +23,9 @@ export interface SystemPlugin<Profile = any, Kernel = any, System = any> {
 export interface WorkloadRun {
   /** Final metrics of the trial, whatever its outcome. */
   metrics(): Metrics;
+  /** Of a real workload: what the trial asked of it (a command, its environment, signals at
+   *  offsets), which its digest covers. */
+  plan?(): unknown;
 }
 
 export interface WorkloadPlugin<Config = any, System = any> {
@@ -34,12 +37,18 @@ export interface WorkloadPlugin<Config = any, System = any> {
   units: Record<string, string>;
   headline: string[];
   /** Checks that need the hardware profile too (ranks that must fit the machine): where and why. */
-  check?(config: Config, profile: any): { path: string[]; message: string } | undefined;
+  check?(config: Config, profile: any): { path: (string | number)[]; message: string } | undefined;
   /** Config keys that name input files: read relative to the experiment file, checked at load. */
   files?: string[];
+  /** Config keys that name folders: the same, and the experiment file's own folder when absent. */
+  folders?: string[];
   /** A trial's work in any unit proportional to its run time (the events it will process, say),
    *  from its config alone: shards are balanced by it. Without it every trial counts the same. */
   cost?(config: Config): number;
+  /** It runs something real (a command on this machine): its outcome is not a function of the
+   *  seed, so a trial's digest covers what it asked for (WorkloadRun.plan) instead, and a replay
+   *  checks that it asks for the same. */
+  real?: boolean;
   start(sim: Simulation, system: System, config: Config): WorkloadRun;
 }
 
@@ -97,6 +106,8 @@ export interface FailureClass {
   signature(lines: string[]): string;
   /** A system's own classes (10) outrank the generic kernel reports (0) their consoles also hold. */
   priority: number;
+  /** What fails this way: a model, any kernel, a real program. */
+  madeBy: string;
 }
 
 /** The failure a model reports through its catalog entry. */

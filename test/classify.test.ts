@@ -45,7 +45,9 @@ test('classify finds each failure episode of the August 2018 LegoOS log once, wi
   assert.match(device.stderr, /\/dev\/zero: not a regular file/);
 });
 
-/** One failing trial of each class a model produces, found among the seeds of a small sweep. */
+const EXEC_NO_FAULTS = ['sweep={}', 'zip=[]', 'faults=[]', 'gates=[]'];
+
+/** One failing trial of each class a model or a real command produces, found among the seeds of a small sweep. */
 const CASES: { class: string; file: string; sets: string[]; where?: string }[] = [
   { class: 'victim-double-free', file: 'experiments/victim-double-free.yaml', sets: ['sweep={kernel.victimNohitFix: [false]}', 'gates=[]'] },
   { class: 'victim-starvation', file: 'experiments/victim-starvation.yaml', sets: [] },
@@ -60,9 +62,15 @@ const CASES: { class: string; file: string; sets: string[]; where?: string }[] =
   // A one-set pcache of four ways, eight threads filling it, and LegoOS's 30 s abort made 1 us:
   // a fifth thread finds every line of the set locked by a fill in flight.
   { class: 'pcache-starvation', file: 'test/fixtures/nightly/remote.yaml', sets: ['hardware.pcache.size=16 KiB', 'hardware.pcache.ways=4', 'workload.threads=8', 'kernel.pcache.allocTimeout=1 us'] },
+  // A real command (exec): its output and its end, read with the same catalog.
+  { class: 'timeout', file: 'experiments/exec-example.yaml', sets: [...EXEC_NO_FAULTS, 'workload.timeout=300 ms'] },
+  { class: 'signal', file: 'experiments/exec-example.yaml', sets: [...EXEC_NO_FAULTS, 'faults=[{kind: kill, signal: SIGKILL, from: 200 ms, to: 200 ms}]'] },
+  { class: 'assertion', file: 'experiments/exec-example.yaml', sets: [...EXEC_NO_FAULTS, `workload.command=[node, -e, "require('assert').equal(1, 2, 'one is not two')"]`] },
+  { class: 'exit-status', file: 'experiments/exec-example.yaml', sets: [...EXEC_NO_FAULTS, 'workload.command=[node, -e, "process.exit(3)"]'] },
+  { class: 'sanitizer', file: 'experiments/exec-example.yaml', sets: [...EXEC_NO_FAULTS, `workload.command=[sh, -c, 'echo "==7==ERROR: AddressSanitizer: heap-use-after-free on address 0x602000000010" >&2; exit 1']`] },
 ];
 
-test("a model's failing trial's console classifies back to the class and signature it recorded", async () => {
+test("a model's or a real command's failing trial's console classifies back to the class and signature it recorded", async () => {
   await loadPlugins();
   for (const c of CASES) {
     const plan = loadExperiment(join(root, c.file), { sets: c.sets, where: c.where });
@@ -78,9 +86,9 @@ test("a model's failing trial's console classifies back to the class and signatu
     assert.ok(episodes.some((e) => e.signature === record.failure!.signature), `${c.class}: the trial recorded ${record.failure.signature}; found ${episodes.map((e) => e.signature).join('; ')}`);
     assert.equal(episodes[0].outcome, record.outcome);
   }
-  // Every class a model fails with has its case here.
+  // Every class a model or the exec workload fails with has its case here.
   const covered = new Set(CASES.map((c) => c.class));
-  const system = failureClasses.all().filter((c) => c.priority > 0).map((c) => c.kind);
+  const system = failureClasses.all().filter((c) => c.madeBy !== 'any kernel').map((c) => c.kind);
   assert.deepEqual(system.filter((k) => !covered.has(k)), []);
 });
 

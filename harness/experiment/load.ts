@@ -160,7 +160,9 @@ function applySet(src: YamlSource, raw: Record<string, unknown>, assignment: str
 /** The sweep's axes crossed (zip groups advance together), minus exclude and where. The
  *  crossing is walked, never held whole: only the cells that survive are kept. */
 function expand(src: YamlSource, exp: ExperimentInput, cliWhere: string | undefined, maxCells: number): Params[] {
-  const axes = Object.entries(exp.sweep ?? {}).map(([name, spec]) => ({ name, values: axisValues(src, name, spec, maxCells) }));
+  // A zipped axis may repeat a value (rows are cells), as long as no two rows are the same.
+  const inZip = new Set((exp.zip ?? []).flat());
+  const axes = Object.entries(exp.sweep ?? {}).map(([name, spec]) => ({ name, values: axisValues(src, name, spec, maxCells, !inZip.has(name)) }));
   const byName = new Map(axes.map((a) => [a.name, a]));
   const zipped = new Set<string>();
   const units: { names: string[]; rows: unknown[][] }[] = [];
@@ -175,7 +177,14 @@ function expand(src: YamlSource, exp: ExperimentInput, cliWhere: string | undefi
     const n = members[0].values.length;
     const odd = members.find((m) => m.values.length !== n);
     if (odd) throw src.error(['zip', gi], `zipped axes need equal lengths: ${members.map((m) => `${m.name} has ${m.values.length}`).join(', ')}`);
-    units.push({ names: group, rows: Array.from({ length: n }, (_, i) => members.map((m) => m.values[i])) });
+    const rows = Array.from({ length: n }, (_, i) => members.map((m) => m.values[i]));
+    const seen = new Map<string, number>();
+    rows.forEach((row, i) => {
+      const j = seen.get(JSON.stringify(row));
+      if (j !== undefined) throw src.error(['zip', gi], `rows ${j} and ${i} of ${group.join(', ')} are the same (${row.map((v) => JSON.stringify(v)).join(', ')}); two cells would be one configuration`);
+      seen.set(JSON.stringify(row), i);
+    });
+    units.push({ names: group, rows });
   });
   for (const a of axes) if (!zipped.has(a.name)) units.push({ names: [a.name], rows: a.values.map((v) => [v]) });
 
@@ -240,7 +249,7 @@ function evaluateAt<T>(f: () => T, error: (m: string) => InputError): T {
   }
 }
 
-function axisValues(src: YamlSource, name: string, spec: unknown[] | string, maxCells: number): unknown[] {
+function axisValues(src: YamlSource, name: string, spec: unknown[] | string, maxCells: number, unique: boolean): unknown[] {
   const root = name.split('.')[0];
   const bad = name.split('.').find((k) => FORBIDDEN_KEYS.has(k) || k === '');
   if (bad !== undefined) throw src.error(['sweep'], bad ? `'${bad}' may not be used as a key` : 'an empty key in an axis name', name);
@@ -259,7 +268,7 @@ function axisValues(src: YamlSource, name: string, spec: unknown[] | string, max
   if (values.length === 0) throw src.error(['sweep', name], 'a sweep axis needs at least one value');
   if (values.length > maxCells) throw src.error(['sweep', name], `${values.length} values; a sweep may have at most ${maxCells} cells (raise the limit with --max-cells)`);
   const seen = new Map<string, number>();
-  values.forEach((v, i) => {
+  if (unique) values.forEach((v, i) => {
     const key = JSON.stringify(v);
     const j = seen.get(key);
     if (j !== undefined) throw src.error(typeof spec === 'string' ? ['sweep', name] : ['sweep', name, i], `the value ${key} appears twice (items ${j} and ${i}); two cells would be one configuration`);
@@ -340,7 +349,8 @@ function resolveCell(src: YamlSource, raw: Record<string, unknown>, params: Para
   };
   // The id is taken before input files are resolved, so it names the same cell in every clone.
   const id = cellId(resolved);
-  for (const key of wl.files ?? []) resolved.workload[key] = inputFile(src, where, key, resolved.workload[key] as string);
+  for (const key of wl.files ?? []) resolved.workload[key] = inputFile(src, where, key, resolved.workload[key] as string, 'file');
+  for (const key of wl.folders ?? []) resolved.workload[key] = inputFile(src, where, key, (resolved.workload[key] as string | undefined) ?? '.', 'folder');
   return { id, ...resolved };
 }
 
@@ -350,13 +360,14 @@ export function cellId(config: unknown): string {
   return 'c' + createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 8);
 }
 
-/** An input file named in a workload, checked before any trial: relative to the experiment file
+/** An input file or folder named in a workload, checked before any trial: relative to the experiment file
  *  when the file names it, to the current folder when --set does (as any command-line path). */
-function inputFile(src: YamlSource, where: (path: Path, message: string) => InputError, key: string, name: string): string {
+function inputFile(src: YamlSource, where: (path: Path, message: string) => InputError, key: string, name: string, kind: 'file' | 'folder'): string {
   const file = src.isOverridden(['workload', key]) ? resolve(name) : resolve(dirname(src.file), name);
   try {
-    if (!statSync(file).isFile()) throw where(['workload', key], `${name} is not a regular file`);
-    accessSync(file, fsConstants.R_OK);
+    const st = statSync(file);
+    if (kind === 'file' ? !st.isFile() : !st.isDirectory()) throw where(['workload', key], `${name} is not a ${kind === 'file' ? 'regular file' : 'folder'}`);
+    accessSync(file, kind === 'file' ? fsConstants.R_OK : fsConstants.X_OK);
   } catch (e) {
     if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;

@@ -49,7 +49,8 @@ export function runTrial(job: TrialJob, observer: Observer = {}): TrialRecord {
   const sim = new Simulation(seed, cell.limits);
   sim.tracer = observer.tracer;
   const system = systems.get(cell.system)!.build(sim, cell.profile, cell.kernel);
-  const workload = workloads.get(cell.workload.kind)!.start(sim, system, cell.workload);
+  const plugin = workloads.get(cell.workload.kind)!;
+  const workload = plugin.start(sim, system, cell.workload);
   const armed = cell.faults.map((f) => ({ kind: f.kind, run: faults.get(f.kind)!.arm(sim, system, f) }));
   const result = sim.run();
   armed.forEach(({ run }, i) => observer.schedules?.(i, run.schedule?.()));
@@ -59,7 +60,7 @@ export function runTrial(job: TrialJob, observer: Observer = {}): TrialRecord {
     for (const [phase, n] of Object.entries(run.fired())) metrics[`fault.${kind}.${phase}`] = (metrics[`fault.${kind}.${phase}`] ?? 0) + n;
   }
   const failure = result.failure && { class: result.failure.class, signature: result.failure.signature, atNs: result.failure.atNs, log: result.failure.log };
-  const digest = trialDigest(result.digest, result.outcome, failure, metrics);
+  const digest = plugin.real ? hash({ plan: workload.plan?.() }) : hash({ events: result.digest, outcome: result.outcome, failure, metrics });
   return {
     cell: cell.id,
     params: cell.params,
@@ -73,7 +74,8 @@ export function runTrial(job: TrialJob, observer: Observer = {}): TrialRecord {
 }
 
 /** What a replay must reproduce: the event stream and everything the trial concluded from it
- *  (two trials with one event stream but another outcome, console or metric are not the same). */
-function trialDigest(events: string, outcome: Outcome, failure: TrialRecord['failure'], metrics: Record<string, number>): string {
-  return createHash('sha256').update(canonicalJson({ events, outcome, failure, metrics })).digest('hex').slice(0, 16);
+ *  (two trials with one event stream but another outcome, console or metric are not the same);
+ *  of a real command, what it was asked to do. */
+function hash(what: object): string {
+  return createHash('sha256').update(canonicalJson(what)).digest('hex').slice(0, 16);
 }

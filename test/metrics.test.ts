@@ -16,6 +16,7 @@ const cases: [string, string[]][] = [
   ['experiments/quickstart.yaml', ['workload.steps=1']],
   ['experiments/segment-destroy.yaml', ['workload.ranks=16']],
   ['test/fixtures/xpmem/errno.yaml', []],
+  ['experiments/exec-example.yaml', ['workload.command=[node, -e, "console.log(JSON.stringify({perSec: 5}))"]']],
 ];
 
 test('every metric a trial reports is declared by its workload, or is a firing of one of its faults', () => {

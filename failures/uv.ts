@@ -47,4 +47,26 @@ export const MPI_ABORT: FailureClass = {
   madeBy: 'UV model',
 };
 
-for (const c of [HUNG_TASK, XPMEM_ERROR, MPI_ABORT]) failureClasses.register(c);
+const DIFFERS = /^xpmem-script: (step \d+.*)$/;
+const SUMMARY = /^xpmem-script: \d+ of \d+ steps differ$/;
+
+/** The console lines of a script: a step that did not give the result it expects, and the
+ *  summary at the end (the head of the report, so its steps make one episode). */
+export const scriptLine = (what: string) => `xpmem-script: ${what}`;
+export const scriptSummary = (differ: number, steps: number) => `xpmem-script: ${differ} of ${steps} steps differ`;
+
+export const SCRIPT: FailureClass = {
+  kind: 'script',
+  outcome: 'error',
+  description: 'an xpmem-script step gave another result than the one it expects (every step runs; the first that differs names the trial)',
+  patterns: [SUMMARY, DIFFERS],
+  signature(lines) {
+    const all = lines.map((l) => DIFFERS.exec(l)?.[1]).filter((d): d is string => d !== undefined);
+    const later = all.slice(1).map((d) => /^step (\d+)/.exec(d)![1]);
+    return all[0] + (later.length ? `; later steps differ too: ${later.join(', ')}` : '');
+  },
+  priority: 10,
+  madeBy: 'UV model',
+};
+
+for (const c of [HUNG_TASK, XPMEM_ERROR, MPI_ABORT, SCRIPT]) failureClasses.register(c);

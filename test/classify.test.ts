@@ -57,6 +57,8 @@ const CASES: { class: string; file: string; sets: string[]; where?: string }[] =
   { class: 'hung-task', file: 'experiments/xpmem-recall-hang.yaml', sets: ['sweep={workload.ranks: [32], kernel.xpmemMaxaddrClamp: [false]}', 'gates=[]'] },
   { class: 'xpmem', file: 'experiments/segment-destroy.yaml', sets: ['sweep={faults.0.action: [remove]}'] },
   { class: 'mpi', file: 'experiments/segment-destroy.yaml', sets: ['sweep={faults.0.action: [exit]}'] },
+  // A script expecting other results than the driver's: steps 2 and 3 differ, one report.
+  { class: 'script', file: 'test/fixtures/xpmem/errno.yaml', sets: ['sweep={}', 'zip=[]', 'workload.script=[{rank: 0, call: make, vaddr: 0x10000, size: 65536, as: s}, {rank: 0, call: remove, segid: 7}, {rank: 1, call: get, segid: $s, expect: EINVAL}]'] },
   // P's RPC timeout below the 20 s the memory node's worker polls a lost CQE for.
   { class: 'rpc-timeout', file: 'test/fixtures/nightly/remote.yaml', sets: ['kernel.fit.polling=per-send', 'kernel.fit.rpcTimeout=1 s'] },
   // A one-set pcache of four ways, eight threads filling it, and LegoOS's 30 s abort made 1 us:

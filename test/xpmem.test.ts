@@ -2,7 +2,7 @@
 // (test/fixtures/xpmem/errno.yaml), and a sequence that does not get what it expects fails.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { faultsweep, replayArgs, tempDir } from './helpers.js';
+import { cli, faultsweep, replayArgs, tempDir } from './helpers.js';
 
 interface CellSummary {
   params: Record<string, unknown>;
@@ -36,6 +36,18 @@ test('a step that does not give what it expects fails the trial, naming the step
   assert.match(String(replay.stdout), /rank 0 \(tgid 1000\) make -> 0x1000003e8/);
 });
 
+test('every step runs after one differs, so one trial names every difference', async () => {
+  const script = '[{rank: 0, call: make, vaddr: 0x10000, size: 65536, as: s}, {rank: 0, call: remove, segid: $s, expect: EINVAL}, {rank: 1, call: get, segid: $s, as: a}, {rank: 0, call: remove, segid: $s, expect: ok}, {rank: 1, call: release, apid: $a}]';
+  const r = await faultsweep(['run', errnoFile, '--json', '--set', 'sweep={}', '--set', 'zip=[]', '--set', `workload.script=${script}`, '--out', `${tempDir('xpmem-all')}/run`]);
+  const [cell] = JSON.parse(String(r.stdout)).cells as CellSummary[];
+  // Step 3's get finds the segment removed by step 2; step 5 has no apid to release.
+  assert.equal(cell.failures[0].signature, 'step 2 (remove by rank 0): expected EINVAL, got 0x0; later steps differ too: 3, 4, 5');
+  const replay = String((await faultsweep(replayArgs(cell.failures[0].replay))).stdout);
+  assert.match(replay, /xpmem-script: step 3 \(get by rank 1\): expected ok, got ENOENT/);
+  assert.match(replay, /xpmem-script: step 5 \(release by rank 1\): \$a has no value: the step that saves it failed/);
+  assert.match(replay, /xpmem-script: 4 of 5 steps differ/);
+});
+
 test('a get from another partition carries that partition in its apid', async () => {
   const script = '[{rank: 0, call: make, vaddr: 0x10000, size: 65536, as: s}, {rank: 1, call: get, segid: $s, as: a}, {rank: 1, call: release, apid: $a, expect: EINVAL}]';
   const r = await faultsweep(['run', errnoFile, '--json', '--set', 'sweep={}', '--set', 'zip=[]', '--set', `workload.script=${script}`, '--out', `${tempDir('xpmem-ids')}/run`]);
@@ -65,5 +77,16 @@ test("through libxpmem a get's permit_value is NULL whatever the caller gave; th
     }),
   );
   assert.equal(ran[0].outcomes.ok, 1, JSON.stringify(ran[0].failures));
-  assert.equal(ran[1].failures[0].signature, 'step 2 (get by rank 1): expected ok, got EINVAL');
+  assert.equal(ran[1].failures[0].signature, 'step 2 (get by rank 1): expected ok, got EINVAL; later steps differ too: 3');
+});
+
+test('validate names every bad value of a script, each with its line and column, in one pass', async () => {
+  const file = 'test/fixtures/xpmem/bad-values.yaml';
+  const r = await cli(['validate', file]);
+  assert.equal(r.exitCode, 2);
+  assert.deepEqual(r.stderr.trim().split('\n').sort(), [
+    `${file}:10:35: workload.script.1.segid: $t: no earlier step saves 't' (with as: t)`,
+    `${file}:11:61: workload.script.2.offset: Too big: expected int to be <=9007199254740991`,
+    `${file}:9:51: workload.script.0.size: "4 KiBB": expected a size with a unit, such as "128 MiB"; "4 KiBB" is not a quantity mathjs understands`,
+  ]);
 });

@@ -8,13 +8,40 @@
 // `as` names a call's result; `$name` (or `$name+4096`) uses it. A step whose result differs
 // from `expect` (default ok) fails the trial with a message naming the step.
 import * as z from 'zod';
-import { workloads } from '../harness/registry.js';
+import { failure, workloads } from '../harness/registry.js';
+import { SCRIPT, scriptLine, scriptSummary } from '../failures/uv.js';
 import type { Body, Co, Simulation } from '../harness/sim/simulation.js';
 import { parseQuantity } from '../harness/experiment/units.js';
 import { ranksFit, type Placement, type UvMachine } from '../models/uv/machine.js';
 import { ERRNO, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDONLY, XPMEM_RDWR, settle, shown, type Task } from '../models/uv/xpmem.js';
 
-const value = z.union([z.int(), z.string()]).meta({ description: 'a number, "0x..." hex, "4 KiB", or $name / $name+N' });
+/** A script value, parsed when the experiment loads so that every bad one is reported at once. */
+type Value = { n: number } | { ref: string; plus: number };
+
+/** A number the model carries exactly (ids and addresses are doubles: exact up to 2^53). */
+function exact(n: bigint | number): number | string {
+  return BigInt(n) >= -(2n ** 53n) && BigInt(n) <= 2n ** 53n ? Number(n) : `${n} is beyond 2^53, which the model does not carry exactly`;
+}
+
+const value = z
+  .union([z.int(), z.string()])
+  .transform((v, ctx): Value => {
+    const bad = (message: string) => {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    };
+    if (typeof v === 'number') return { n: v };
+    if (v === 'MAXADDR') return { n: XPMEM_MAXADDR_SIZE };
+    const ref = /^\$(\w+)(?:\+(\d+))?$/.exec(v);
+    if (ref) return { ref: ref[1], plus: Number(ref[2] ?? 0) };
+    if (/^-?0x[0-9a-f]+$/i.test(v)) {
+      const n = exact(v.startsWith('-') ? -BigInt(v.slice(1)) : BigInt(v));
+      return typeof n === 'number' ? { n } : bad(n);
+    }
+    const q = parseQuantity(v, 'size');
+    return typeof q === 'number' ? { n: q } : bad(`${JSON.stringify(v)}: ${q}`);
+  })
+  .meta({ description: 'a number, "0x..." hex, "4 KiB", MAXADDR, or $name / $name+N' });
 const step = {
   rank: z.int().nonnegative(),
   expect: z.enum(['ok', ...Object.keys(ERRNO)]).default('ok'),
@@ -22,17 +49,17 @@ const step = {
   repeat: z.int().positive().default(1).meta({ description: 'run the call this many times, each expecting the same' }),
 };
 const stepSchema = z.discriminatedUnion('call', [
-  z.strictObject({ ...step, call: z.literal('make'), vaddr: value.default(0), size: value, permitType: z.int().default(XPMEM_PERMIT_MODE), mode: z.int().default(0o600) }),
+  z.strictObject({ ...step, call: z.literal('make'), vaddr: value.prefault(0), size: value, permitType: z.int().default(XPMEM_PERMIT_MODE), mode: z.int().default(0o600) }),
   z.strictObject({ ...step, call: z.literal('remove'), segid: value }),
   z.strictObject({ ...step, call: z.literal('get'), segid: value, flags: z.union([z.enum(['RDONLY', 'RDWR', 'RDONLY|RDWR']), z.int()]).default('RDWR'), permitType: z.int().default(XPMEM_PERMIT_MODE), permitValue: z.unknown().optional() }),
   z.strictObject({ ...step, call: z.literal('release'), apid: value }),
-  z.strictObject({ ...step, call: z.literal('attach'), apid: value, offset: value.default(0), size: value, vaddr: value.default(0), gru: z.boolean().default(false).meta({ description: 'GRU-addressable (a cross-partition attach always is)' }) }),
+  z.strictObject({ ...step, call: z.literal('attach'), apid: value, offset: value.prefault(0), size: value, vaddr: value.prefault(0), gru: z.boolean().default(false).meta({ description: 'GRU-addressable (a cross-partition attach always is)' }) }),
   z.strictObject({ ...step, call: z.literal('detach'), vaddr: value }),
   z.strictObject({ ...step, call: z.literal('touch'), addr: value }),
   z.strictObject({ ...step, call: z.literal('pin'), addr: value }),
   z.strictObject({ ...step, call: z.literal('exit') }),
   z.strictObject({ ...step, call: z.literal('fork'), child: z.int().nonnegative() }),
-  z.strictObject({ ...step, call: z.literal('mmap'), vaddr: value.default(0).meta({ description: '0 (NULL): the kernel places the mapping' }), size: value }),
+  z.strictObject({ ...step, call: z.literal('mmap'), vaddr: value.prefault(0).meta({ description: '0 (NULL): the kernel places the mapping' }), size: value }),
   z.strictObject({ ...step, call: z.literal('munmap'), vaddr: value, size: value }),
   z.strictObject({ ...step, call: z.literal('xpc'), partition: z.int().nonnegative(), up: z.boolean() }),
   z.strictObject({ ...step, call: z.literal('setuid'), uid: z.int().nonnegative(), gid: z.int().nonnegative().optional() }),
@@ -46,7 +73,25 @@ const config = z.strictObject({
     .meta({ description: "what the script calls: the driver's ioctls as given, or libxpmem's functions, whose xpmem_get passes NULL as permit_value whatever the caller gave (lib/libxpmem.c, v2.7.4)" }),
   placement: z.enum(['block', 'round-robin']).default('block'),
   callTime: z.int().positive().default(1000).meta({ description: 'simulated nanoseconds a call takes' }),
-  script: z.array(stepSchema).min(1),
+  script: z
+    .array(stepSchema)
+    .min(1)
+    .superRefine(
+      (script, ctx) => {
+        // A $name must be saved (`as`) by an earlier step. Checked even when other values are bad
+        // (a step that did not parse holds its raw values), so one pass reports every bad one.
+        const saved = new Set<string>();
+        script.forEach((s, i) => {
+          if (s === null || typeof s !== 'object') return;
+          for (const [key, v] of Object.entries(s)) {
+            const ref = v !== null && typeof v === 'object' && 'ref' in v ? (v as { ref: string }).ref : typeof v === 'string' ? /^\$(\w+)/.exec(v)?.[1] : undefined;
+            if (ref !== undefined && !saved.has(ref)) ctx.addIssue({ code: 'custom', path: [i, key], message: `$${ref}: no earlier step saves '${ref}' (with as: ${ref})` });
+          }
+          if (typeof s.as === 'string') saved.add(s.as);
+        });
+      },
+      { when: (payload) => Array.isArray(payload.value) },
+    ),
 });
 
 type Config = z.output<typeof config>;
@@ -71,70 +116,70 @@ workloads.register({
     for (const [r, cpu] of cpus.entries()) tasks.set(r, uv.task(x.open(FIRST_TGID + r, cpu.partition), `rank${r}`, cpu));
     let calls = 0;
 
-    /** A script value: numbers, hex, sizes with units, MAXADDR, $name+N. */
-    const resolve = (v: number | string, i: number): number => {
-      if (typeof v === 'number') return v;
-      if (v === 'MAXADDR') return XPMEM_MAXADDR_SIZE;
-      const ref = /^\$(\w+)(?:\+(\d+))?$/.exec(v);
-      if (ref) {
-        const base = names.get(ref[1]);
-        if (base === undefined) throw new Error(`step ${i + 1}: no earlier step saved '${ref[1]}'`);
-        return base + Number(ref[2] ?? 0);
-      }
-      if (/^-?0x[0-9a-f]+$/i.test(v)) return Number(BigInt(v));
-      const q = parseQuantity(v, 'size');
-      if (typeof q === 'string') throw new Error(`step ${i + 1}: ${JSON.stringify(v)}: ${q}`);
-      return q;
+    /** A value's number: a $name is what its step returned (checked at load to be saved earlier). */
+    const resolve = (v: Value): number => {
+      if ('n' in v) return v.n;
+      const base = names.get(v.ref);
+      if (base === undefined) throw new Error(`$${v.ref} has no value: the step that saves it failed`);
+      return base + v.plus;
     };
 
-    function* call(s: Step, t: Task, i: number): Co<number> {
+    function* call(s: Step, t: Task): Co<number> {
       const tg = t.tg;
       switch (s.call) {
-        case 'make': return x.make(t, resolve(s.vaddr, i), resolve(s.size, i), s.permitType, s.mode);
-        case 'remove': return yield* settle(x.remove(t, resolve(s.segid, i)));
-        case 'get': return x.get(t, resolve(s.segid, i), typeof s.flags === 'number' ? s.flags : FLAGS[s.flags], s.permitType, c.layer === 'libxpmem' ? null : s.permitValue);
-        case 'release': return yield* settle(x.release(t, resolve(s.apid, i)));
-        case 'attach': return x.attach(t, resolve(s.apid, i), resolve(s.offset, i), resolve(s.size, i), resolve(s.vaddr, i), s.gru);
-        case 'detach': return yield* settle(x.detach(t, resolve(s.vaddr, i)));
-        case 'touch': return x.touch(t, resolve(s.addr, i));
-        case 'pin': return x.pin(t, resolve(s.addr, i));
+        case 'make': return x.make(t, resolve(s.vaddr), resolve(s.size), s.permitType, s.mode);
+        case 'remove': return yield* settle(x.remove(t, resolve(s.segid)));
+        case 'get': return x.get(t, resolve(s.segid), typeof s.flags === 'number' ? s.flags : FLAGS[s.flags], s.permitType, c.layer === 'libxpmem' ? null : s.permitValue);
+        case 'release': return yield* settle(x.release(t, resolve(s.apid)));
+        case 'attach': return x.attach(t, resolve(s.apid), resolve(s.offset), resolve(s.size), resolve(s.vaddr), s.gru);
+        case 'detach': return yield* settle(x.detach(t, resolve(s.vaddr)));
+        case 'touch': return x.touch(t, resolve(s.addr));
+        case 'pin': return x.pin(t, resolve(s.addr));
         case 'exit': yield* x.exit(t); return 0;
         case 'fork': tasks.set(s.child, uv.task(x.fork(tg, FIRST_TGID + s.child), `rank${s.child}`, cpus[s.rank])); return FIRST_TGID + s.child;
-        case 'mmap': return x.mmap(tg, resolve(s.vaddr, i), resolve(s.size, i));
-        case 'munmap': return yield* x.munmap(t, resolve(s.vaddr, i), resolve(s.size, i));
+        case 'mmap': return x.mmap(tg, resolve(s.vaddr), resolve(s.size));
+        case 'munmap': return yield* x.munmap(t, resolve(s.vaddr), resolve(s.size));
         case 'xpc': uv.setXpc(s.partition, s.up); return 0;
         case 'setuid': tg.uid = s.uid; tg.gid = s.gid ?? tg.gid; return 0;
       }
     }
 
     sim.spawn('xpmem-script', (function* (): Body {
+      // Every step runs, also after one differs, so one trial shows all the differences.
+      const differs: string[] = [];
+      const differ = (what: string) => {
+        differs.push(what);
+        sim.console.log(scriptLine(what));
+      };
       for (const [i, s] of c.script.entries()) {
         yield c.callTime;
         const t = tasks.get(s.rank);
         if (!t) {
-          sim.fail({ outcome: 'error', class: 'script', signature: `step ${i + 1}: rank ${s.rank} does not exist (ranks: ${c.ranks})` });
-          return;
+          differ(`step ${i + 1}: rank ${s.rank} does not exist (ranks: ${c.ranks})`);
+          continue;
         }
         for (let k = 0; k < s.repeat; k++) {
           let r: number;
           try {
-            r = yield* call(s, t, i);
+            r = yield* call(s, t);
           } catch (e) {
-            sim.fail({ outcome: 'error', class: 'script', signature: (e as Error).message });
-            return;
+            differ(`step ${i + 1} (${s.call} by rank ${s.rank}): ${(e as Error).message}`);
+            break;
           }
           yield t.pay();
           calls++;
           const got = r < 0 ? shown(r) : 'ok';
           if (s.repeat === 1) sim.console.log(`rank ${s.rank} (tgid ${t.tg.tgid}) ${s.call} -> ${shown(r)}`);
           if (got !== s.expect) {
-            sim.fail({ outcome: 'error', class: 'script', signature: `step ${i + 1} (${s.call} by rank ${s.rank}): expected ${s.expect}, got ${shown(r)}` });
-            return;
+            differ(`step ${i + 1} (${s.call} by rank ${s.rank}): expected ${s.expect}, got ${shown(r)}`);
+            break;
           }
           if (s.as && r >= 0) names.set(s.as, r);
         }
       }
-      sim.finish();
+      if (!differs.length) return sim.finish();
+      sim.console.log(scriptSummary(differs.length, c.script.length));
+      sim.fail(failure(SCRIPT, SCRIPT.signature(differs.map(scriptLine))));
     })());
     return { metrics: () => ({ calls }) };
   },

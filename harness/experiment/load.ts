@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { closest } from 'fastest-levenshtein';
-import type * as z from 'zod';
+import * as z from 'zod';
 import { canonicalJson } from '../canonical-json.js';
 import { InputError } from '../errors.js';
 import { faults, systems, workloads } from '../registry.js';
@@ -16,7 +16,7 @@ import { condition, evaluate, FORBIDDEN_KEYS, setPath } from './expr.js';
 import { loadProfile, profileError, profileNames, type Profile } from './profiles.js';
 import { compileGate, GATE_CLASSES } from '../report/gates.js';
 import { cellSchema, experimentSchema, limitsSchema, type Compare, type ExperimentInput, type Gate } from './schema.js';
-import { parseFlagValue, tellingIssue, unknownKeyHint, YamlSource, type Path } from './source.js';
+import { combined, parseFlagValue, tellingIssues, unknownKeyHint, YamlSource, type Path } from './source.js';
 
 export type Params = Record<string, unknown>;
 
@@ -301,10 +301,11 @@ function resolveCell(src: YamlSource, raw: Record<string, unknown>, params: Para
   const check = <T>(schema: z.ZodType<T>, value: unknown, prefix: Path): T => {
     const r = schema.safeParse(value, { error: unknownKeyHint });
     if (r.success) return r.data;
-    const iss = tellingIssue(r.error);
-    const path = [...prefix, ...(iss.path as Path)];
-    if (iss.code === 'unrecognized_keys' || (iss.code === 'invalid_union' && 'discriminator' in iss)) throw src.issue(r.error, prefix, value);
-    throw where(path, iss.message);
+    throw combined(
+      tellingIssues(r.error).map((iss) =>
+        iss.code === 'unrecognized_keys' || (iss.code === 'invalid_union' && 'discriminator' in iss) ? src.issue(new z.ZodError([iss]), prefix, value) : where([...prefix, ...(iss.path as Path)], iss.message),
+      ),
+    );
   };
 
   const hw = cell.hardware as { profile: string } & Record<string, unknown>;

@@ -97,7 +97,10 @@ export class YamlSource {
 
   /** Turns the telling zod issue into a located one-line error. `prefix` is where `value` sits. */
   issue(error: z.ZodError, prefix: Path = [], value: unknown = this.value): InputError {
-    const iss = tellingIssue(error);
+    return combined(tellingIssues(error).map((iss) => this.oneIssue(iss, prefix, value)));
+  }
+
+  private oneIssue(iss: z.core.$ZodIssue, prefix: Path, value: unknown): InputError {
     const path = [...prefix, ...(iss.path as Path)];
     if (iss.code === 'unrecognized_keys') {
       return this.error(path, iss.message, iss.keys[0]);
@@ -112,10 +115,16 @@ export class YamlSource {
   }
 }
 
-/** The issue to report: an unknown key before the others, since a misspelt key ("kernl") is why
- *  the key it stands for is missing; otherwise the first. */
-export function tellingIssue(error: z.ZodError): z.core.$ZodIssue {
-  return error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0];
+/** The issues to report: the unknown keys if there are any, since a misspelt key ("kernl") is
+ *  why the key it stands for is missing; otherwise all of them, so one pass shows every bad value. */
+export function tellingIssues(error: z.ZodError): z.core.$ZodIssue[] {
+  const unknown = error.issues.filter((i) => i.code === 'unrecognized_keys');
+  return unknown.length ? unknown : error.issues;
+}
+
+/** Several located errors as one, a line each, in the order found and each once. */
+export function combined(errors: InputError[]): InputError {
+  return errors.length === 1 ? errors[0] : new InputError([...new Set(errors.map((e) => e.message))].join('\n'));
 }
 
 /** The zod `error` option: an unknown key's message suggests the closest known key. */

@@ -1,5 +1,6 @@
-// XPMEM's API on a partitioned UV: every errno row of the table in xpmem-uv.md as call sequences
-// (test/fixtures/xpmem/errno.yaml), and a sequence that does not get what it expects fails.
+// XPMEM's API on a partitioned UV (test/fixtures/xpmem/errno.yaml, the machine the checks of
+// xpmem-checks.test.ts run on): a sequence that does not get what it expects fails, naming every
+// step that differs; ids, the maxaddr clamp, the API layers; validate's errors for bad values.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cli, faultsweep, replayArgs, tempDir } from './helpers.js';
@@ -11,18 +12,6 @@ interface CellSummary {
 }
 
 const errnoFile = 'test/fixtures/xpmem/errno.yaml';
-
-test('at least 30 xpmem-script sequences covering every errno pass', async () => {
-  const r = await faultsweep(['run', errnoFile, '--json', '--out', `${tempDir('xpmem')}/run`]);
-  assert.equal(r.exitCode, 0, String(r.stderr));
-  const cells = JSON.parse(String(r.stdout)).cells as CellSummary[];
-  assert.ok(cells.length >= 30, `${cells.length} sequences`);
-  const failed = cells.filter((c) => c.outcomes.ok !== 1).map((c) => `${c.params.sequence}: ${c.failures[0]?.signature}`);
-  assert.deepEqual(failed, []);
-  const expected = new Set(cells.flatMap((c) => (c.params['workload.script'] as { expect?: string }[]).map((s) => s.expect ?? 'ok')));
-  assert.deepEqual([...expected].sort(), ['EACCES', 'EBUSY', 'EFAULT', 'EINVAL', 'ENOENT', 'ENOMEM', 'SIGBUS', 'SIGKILL', 'SIGSEGV', 'ok']);
-  console.log(`${cells.length} sequences pass, expecting ${[...expected].sort().join(', ')}`);
-});
 
 test('a step that does not give what it expects fails the trial, naming the step', async () => {
   const script = '[{rank: 0, call: make, vaddr: 0x10000, size: 65536, as: s}, {rank: 0, call: remove, segid: $s}, {rank: 0, call: remove, segid: $s}]';

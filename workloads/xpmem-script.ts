@@ -47,6 +47,8 @@ const step = {
   expect: z.enum(['ok', ...Object.keys(ERRNO)]).default('ok'),
   as: z.string().optional(),
   repeat: z.int().positive().default(1).meta({ description: 'run the call this many times, each expecting the same' }),
+  euid: z.int().nonnegative().optional().meta({ description: "this call's effective uid (the rank's own before and after it)" }),
+  egid: z.int().nonnegative().optional().meta({ description: "this call's effective gid" }),
 };
 const stepSchema = z.discriminatedUnion('call', [
   z.strictObject({ ...step, call: z.literal('make'), vaddr: value.prefault(0), size: value, permitType: z.int().default(XPMEM_PERMIT_MODE), mode: z.int().default(0o600) }),
@@ -124,6 +126,21 @@ workloads.register({
       return base + v.plus;
     };
 
+    /** Runs a call with the step's own credentials, if it gives any (a setuid helper, a daemon
+     *  acting for a user): current_euid() and in_group_p() in the driver's permission checks. */
+    function* withCredentials(t: Task, s: Step, run: () => Co<number>): Co<number> {
+      if (s.euid === undefined && s.egid === undefined) return yield* run();
+      const { uid, gid } = t.tg;
+      if (s.euid !== undefined) t.tg.uid = s.euid;
+      if (s.egid !== undefined) t.tg.gid = s.egid;
+      try {
+        return yield* run();
+      } finally {
+        t.tg.uid = uid;
+        t.tg.gid = gid;
+      }
+    }
+
     function* call(s: Step, t: Task): Co<number> {
       const tg = t.tg;
       switch (s.call) {
@@ -161,7 +178,7 @@ workloads.register({
         for (let k = 0; k < s.repeat; k++) {
           let r: number;
           try {
-            r = yield* call(s, t);
+            r = yield* withCredentials(t, s, () => call(s, t));
           } catch (e) {
             differ(`step ${i + 1} (${s.call} by rank ${s.rank}): ${(e as Error).message}`);
             break;

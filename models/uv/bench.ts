@@ -47,7 +47,7 @@ function callsBench(ranks: number, iterations: number, warmups: number): void {
       fn: () => {
         const sim = new Simulation(1, { timeNs: Number.MAX_SAFE_INTEGER, events: Number.MAX_SAFE_INTEGER });
         const costs = { syscall: 1, xpcRoundTrip: 1, pteClear: 1, tlbFlush: 1, pageFault: 1 };
-        const x = new Xpmem(sim, { maxaddrClamp: true, costs, hungTaskTimeout: Number.MAX_SAFE_INTEGER });
+        const x = new Xpmem(sim, { driver: 'sgi', maxaddrClamp: true, costs, hungTaskTimeout: Number.MAX_SAFE_INTEGER });
         const part = (r: number) => Math.floor(r / perPartition);
         const tasks = Array.from({ length: ranks }, (_, r) => new Task(x.open(1000 + r, part(r)), `rank${r}`, r));
         const segids = tasks.map((t) => x.make(t, 0, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, 0o666));

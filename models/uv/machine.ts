@@ -37,6 +37,10 @@ const uvProfile = z.strictObject({
 
 const uvKernel = z.strictObject({
   build: z.string().default('SGI XPMEM 2013'),
+  xpmemDriver: z
+    .enum(['sgi', 'openucx-2.7.4'])
+    .default('sgi')
+    .meta({ description: "whose checks XPMEM makes where they differ: SGI's driver (the 2008 linux-mm posting: partitions, XPC, the partition in ids) or openucx/xpmem v2.7.4 (one kernel, no XPC)" }),
   xpmemMaxaddrClamp: z.boolean().default(true).meta({ description: 'false: XPMEM_MAXADDR_SIZE covers GRU space (before the 2013 fix)' }),
   hungTaskTimeout: duration({ zero: false }).prefault('120 s').meta({ description: "khungtaskd's hung_task_timeout_secs" }),
 });
@@ -79,6 +83,7 @@ export class UvMachine {
 
   constructor(readonly sim: Simulation, readonly profile: UvProfile, readonly kernel: UvKernel) {
     this.xpmem = new Xpmem(sim, {
+      driver: kernel.xpmemDriver,
       maxaddrClamp: kernel.xpmemMaxaddrClamp,
       costs: profile.xpmem,
       hungTaskTimeout: kernel.hungTaskTimeout,

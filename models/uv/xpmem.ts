@@ -39,12 +39,13 @@ export const EACCES = 13;
 export const EFAULT = 14;
 export const EBUSY = 16;
 export const EINVAL = 22;
+export const EREMOTE = 66;
 /** Not errnos: the task died of SIGBUS, SIGKILL or SIGSEGV, shown as a shell shows death by
  *  signal 7, 9 or 11. */
 export const SIGBUS = 135;
 export const SIGKILL = 137;
 export const SIGSEGV = 139;
-export const ERRNO: Record<string, number> = { ENOENT, ENOMEM, EACCES, EFAULT, EBUSY, EINVAL, SIGBUS, SIGKILL, SIGSEGV };
+export const ERRNO: Record<string, number> = { ENOENT, ENOMEM, EACCES, EFAULT, EBUSY, EINVAL, EREMOTE, SIGBUS, SIGKILL, SIGSEGV };
 const NAMES = new Map(Object.entries(ERRNO).map(([k, v]) => [v, k]));
 
 /** A call's result as the tests and logs show it: an id or address in hex, or the errno name. */
@@ -157,7 +158,13 @@ export interface XpmemCosts {
   pageFault: number;
 }
 
+/** The driver whose checks the model makes where the two differ: SGI's (the 2008 posting to
+ *  linux-mm, drivers/misc/xp, and its descendants: partitions, XPC, the partition in every id) or
+ *  the open-source openucx/xpmem v2.7.4 (kernel/, one kernel's thread groups). */
+export type XpmemDriver = 'sgi' | 'openucx-2.7.4';
+
 export interface XpmemOptions {
+  driver: XpmemDriver;
   /** kernel.xpmemMaxaddrClamp: XPMEM_MAXADDR_SIZE means TASK_SIZE (the 2013 fix), or all of it. */
   maxaddrClamp: boolean;
   costs: XpmemCosts;
@@ -277,25 +284,43 @@ export class Xpmem {
     tg.nextUniq++;
     if (u === tg.ids.length) tg.ids = grown(tg.ids, 2 * u);
     tg.ids[u] = handle;
-    return tg.partition * 2 ** 48 + u * 2 ** 32 + tg.tgid;
+    // struct xpmem_id: SGI's driver packs the partition above uniq and tgid; v2.7.4 has none
+    return (this.sgi ? tg.partition * 2 ** 48 : 0) + u * 2 ** 32 + tg.tgid;
   }
 
-  /** What an id names in its thread group's table (0: nothing), if its partition and tgid match. */
-  private lookup(id: number): number {
+  private get sgi(): boolean {
+    return this.opts.driver === 'sgi';
+  }
+
+  /** The thread group an id names, as the driver finds it (xpmem_tg_ref_by_segid/apid), or the errno. */
+  private tgOf(t: Task, id: number): ThreadGroup | number {
     // id >>> 0 is id mod 2^32: the tgid.
     const tg = this.byTgid[id >>> 0];
-    if (!tg || tg.partition !== Math.floor(id / 2 ** 48)) return 0;
+    // kernel/xpmem_misc.c xpmem_tg_ref_by_tgid (v2.7.4): this kernel's thread groups only
+    if (!this.sgi) return tg && tg.partition === t.tg.partition && tg.state === LIVE ? tg : -ENOENT;
+    // drivers/misc/xp/xpmem_misc.c xpmem_tg_ref_by_segid (2008): a partid out of range is EINVAL
+    const partid = Math.floor(id / 2 ** 48);
+    if (partid < 0 || partid >= MAX_PARTITIONS) return -EINVAL;
+    // the same: XPMEM_FLAG_UNINITIALIZED, a partition whose XPC is not up, is EINVAL
+    if (this.remoteDown(t, partid)) return -EINVAL;
+    // xpmem_tg_ref_by_tgid (2008): none, or one being destroyed: ENOENT here, EREMOTE elsewhere
+    if (!tg || tg.partition !== partid || tg.state !== LIVE) return partid === t.tg.partition ? -ENOENT : -EREMOTE;
+    return tg;
+  }
+
+  /** What an id names in its thread group's table (0: nothing). */
+  private lookup(tg: ThreadGroup, id: number): number {
     const u = Math.floor(id / 2 ** 32) & 0xffff;
     return u < tg.nextUniq ? tg.ids[u] : 0;
   }
 
-  private segmentOf(segid: number): Segment | undefined {
-    const h = this.lookup(segid);
+  private segmentOf(tg: ThreadGroup, segid: number): Segment | undefined {
+    const h = this.lookup(tg, segid);
     return h < 0 ? this.segments[-h - 1] : undefined;
   }
 
-  private permitOf(apid: number): number {
-    const h = this.lookup(apid);
+  private permitOf(tg: ThreadGroup, apid: number): number {
+    const h = this.lookup(tg, apid);
     return h > 0 ? h - 1 : NONE;
   }
 
@@ -308,7 +333,10 @@ export class Xpmem {
 
   make(t: Task, vaddr: number, size: number, permitType: number, mode: number): number {
     this.enter(t);
+    // xpmem_make (kernel/xpmem_make.c:59; the 2008 driver's is the same): permit type and mode bits
     if (permitType !== XPMEM_PERMIT_MODE || (mode & ~0o777) !== 0) return -EINVAL;
+    // :60 size 0; :70 past addr_limit, where XPMEM_MAXADDR_SIZE is cut to it from vaddr 0 only
+    // (from any other vaddr the sum wraps below it, the size stays uncut and fails :82); :82 alignment
     let bytes = size;
     if (size === XPMEM_MAXADDR_SIZE) {
       if (vaddr !== 0) return -EINVAL;
@@ -328,22 +356,30 @@ export class Xpmem {
 
   remove(t: Task, segid: number): MaySleep {
     this.enter(t);
-    if (segid <= 0) return -EINVAL;
-    const owner = this.byTgid[segid >>> 0];
-    if (owner && owner.state === LIVE && owner !== t.tg) return -EACCES;
-    const seg = this.segmentOf(segid);
-    if (!seg || seg.state !== LIVE || !owner || owner.state !== LIVE) return -ENOENT;
+    // xpmem_remove (kernel/xpmem_make.c:200, v2.7.4): segid <= 0; SGI's 2008 driver has no such check
+    if (!this.sgi && segid <= 0) return -EINVAL;
+    const owner = this.tgOf(t, segid);
+    if (typeof owner === 'number') return owner;
+    // current->tgid != seg_tg->tgid, before the segment is looked up (both drivers)
+    if (owner !== t.tg) return -EACCES;
+    // xpmem_seg_ref_by_segid: none, or one being destroyed
+    const seg = this.segmentOf(owner, segid);
+    if (!seg || seg.state !== LIVE) return -ENOENT;
     return this.destroySegment(t, seg);
   }
 
   get(t: Task, segid: number, flags: number, permitType: number, permitValue: unknown): number {
     this.enter(t);
-    if (segid <= 0) return -EINVAL;
+    // xpmem_get (kernel/xpmem_get.c:107, v2.7.4): segid <= 0; SGI's 2008 driver has no such check
+    if (!this.sgi && segid <= 0) return -EINVAL;
+    // both: unknown flag bits, or RDONLY and RDWR together; then the permit
     if ((flags & ~(XPMEM_RDONLY | XPMEM_RDWR)) !== 0 || flags === (XPMEM_RDONLY | XPMEM_RDWR)) return -EINVAL;
     if (permitType !== XPMEM_PERMIT_MODE || permitValue != null) return -EINVAL;
-    if (this.remoteDown(t, Math.floor(segid / 2 ** 48))) return -EINVAL;
-    const seg = this.segmentOf(segid);
-    if (!seg || seg.state !== LIVE || seg.owner.state !== LIVE) return -ENOENT;
+    const owner = this.tgOf(t, segid);
+    // SGI's 2008 xpmem_get turns the lookup's EREMOTE into ENOENT
+    if (typeof owner === 'number') return owner === -EREMOTE ? -ENOENT : owner;
+    const seg = this.segmentOf(owner, segid);
+    if (!seg || seg.state !== LIVE) return -ENOENT;
     const tg = t.tg;
     if (!this.permitted(tg, seg, flags)) return -EACCES;
     const p = this.permits.alloc(tg.index);
@@ -364,25 +400,40 @@ export class Xpmem {
 
   release(t: Task, apid: number): MaySleep {
     this.enter(t);
-    if (apid <= 0) return -EINVAL;
-    const p = this.permitOf(apid);
-    const c = this.permits.data;
-    if (p === NONE || c[p * PW + P_STATE] !== LIVE || this.tgs[c[p * PW + P_HOLDER]].state !== LIVE) return -ENOENT;
-    if (c[p * PW + P_HOLDER] !== t.tg.index) return -EACCES;
+    // xpmem_release (kernel/xpmem_get.c:313, v2.7.4): apid <= 0; SGI's 2008 driver has no such check
+    if (!this.sgi && apid <= 0) return -EINVAL;
+    // xpmem_tg_ref_by_apid: the holder's thread group, named by the apid
+    const holder = this.tgOf(t, apid);
+    if (typeof holder === 'number') return holder;
+    // current->tgid != ap_tg->tgid, before the permit is looked up (both drivers)
+    if (holder !== t.tg) return -EACCES;
+    // xpmem_ap_ref_by_apid: no such permit, or one being released
+    const p = this.permitOf(holder, apid);
+    if (p === NONE || this.permits.data[p * PW + P_STATE] !== LIVE) return -ENOENT;
     return this.destroyPermit(t, p);
   }
 
   /** The attached address. gru: map it GRU-addressable (a cross-partition attach always is). */
   attach(t: Task, apid: number, offset: number, size: number, vaddr: number, gru = false): number {
     this.enter(t);
-    // xpmem_attach (kernel/xpmem_attach.c, v2.7.4): its checks, in its order
-    if (apid <= 0) return -EINVAL;
-    // a fixed address's page must end below TASK_SIZE: the last page is refused
-    if (vaddr !== 0 && vaddr + PAGE - (vaddr % PAGE) >= TASK_SIZE) return -EINVAL;
-    if (vaddr % PAGE !== 0 || offset % PAGE !== 0) return -EINVAL;
+    if (this.sgi) {
+      // xpmem_attach (drivers/misc/xp/xpmem_attach.c, 2008): offset and size page aligned (a size
+      // is not rounded up), then a fixed vaddr aligned and its range below TASK_SIZE
+      if (offset % PAGE !== 0 || size % PAGE !== 0) return -EINVAL;
+      if (vaddr !== 0 && (vaddr % PAGE !== 0 || vaddr + size > TASK_SIZE)) return -EINVAL;
+    } else {
+      // xpmem_attach (kernel/xpmem_attach.c:470, v2.7.4): apid <= 0; a fixed address's page must
+      // end below TASK_SIZE (the last page is refused); vaddr and offset aligned
+      if (apid <= 0) return -EINVAL;
+      if (vaddr !== 0 && vaddr + PAGE - (vaddr % PAGE) >= TASK_SIZE) return -EINVAL;
+      if (vaddr % PAGE !== 0 || offset % PAGE !== 0) return -EINVAL;
+    }
+    // v2.7.4 rounds an unaligned size up to whole pages
     const bytes = Math.ceil(size / PAGE) * PAGE;
-    // xpmem_ap_ref_by_apid: no such permit, or one being released
-    const p = this.permitOf(apid);
+    // xpmem_tg_ref_by_apid, then xpmem_ap_ref_by_apid: no such permit, or one being released
+    const holder = this.tgOf(t, apid);
+    if (typeof holder === 'number') return holder;
+    const p = this.permitOf(holder, apid);
     const c = this.permits.data;
     if (p === NONE || c[p * PW + P_STATE] !== LIVE) return -ENOENT;
     const tg = t.tg;
@@ -402,8 +453,8 @@ export class Xpmem {
       // its own memory on top of itself: the attached window overlaps where it comes from
       const from = seg.vaddr + offset;
       if (seg.owner === tg && at + bytes > from && at < from + bytes) return -EINVAL;
-      // MAP_FIXED onto an XPMEM vma
-      if (this.findAttachment(tg, at, bytes) !== NONE) return -EINVAL;
+      // MAP_FIXED onto an XPMEM vma: EINVAL in v2.7.4 (kernel/xpmem_attach.c:569), ENOMEM in 2008
+      if (this.findAttachment(tg, at, bytes) !== NONE) return this.sgi ? -ENOMEM : -EINVAL;
       // vm_mmap -> get_unmapped_area: a fixed range that ends past TASK_SIZE
       if (at + bytes > TASK_SIZE) return -ENOMEM;
     }
@@ -429,7 +480,8 @@ export class Xpmem {
     const ac = this.atts.data;
     if (tg.inherited.some((h) => vaddr >= ac[h * AW + A_VADDR] && vaddr < ac[h * AW + A_VADDR] + ac[h * AW + A_SIZE])) return -EACCES;
     if (tg.mappings.some((x) => vaddr >= x.vaddr && vaddr < x.vaddr + x.size)) return -EINVAL;
-    return 0;
+    // no vma at vaddr: 0 in v2.7.4 (kernel/xpmem_attach.c:640), ENOENT in SGI's 2008 xpmem_detach
+    return this.sgi ? -ENOENT : 0;
   }
 
   /** Where attachment a is mapped. */
@@ -526,7 +578,8 @@ export class Xpmem {
   private permitted(tg: ThreadGroup, seg: Segment, flags: number): boolean {
     if (tg.uid === 0) return true;
     const bits = tg.uid === seg.owner.uid ? (seg.mode >> 6) & 7 : tg.gid === seg.owner.gid ? (seg.mode >> 3) & 7 : seg.mode & 7;
-    const want = flags === XPMEM_RDONLY ? 4 : 6;
+    // xpmem_check_permit_mode (kernel/xpmem_get.c): read always, write only for XPMEM_RDWR
+    const want = flags & XPMEM_RDWR ? 6 : 4;
     return (bits & want) === want;
   }
 

@@ -63,7 +63,7 @@ test('two runs of nowait-vs-persend, one per polling mode: throughput ratio with
 });
 
 test('one folder split by --a and --b filters gives the same verdicts as two folders', async () => {
-  const both = await run(['run', 'experiments/nowait-vs-persend.yaml', '--seeds', '3', '--set', 'workload.steps=2', '--where', 'drop == 0'], 'both');
+  const both = await run(['run', 'experiments/nowait-vs-persend.yaml', '--seeds', '3', '--set', 'workload.steps=1', '--where', 'drop == 0'], 'both');
   const r = await faultsweep(['compare', both, '--a', 'kernel.fit.polling=per-send', '--b', 'kernel.fit.polling=nowait', '--json']);
   assert.equal(r.exitCode, 0, String(r.stderr));
   const json = JSON.parse(String(r.stdout));
@@ -80,8 +80,8 @@ test('one folder split by --a and --b filters gives the same verdicts as two fol
 });
 
 test('seeds that differ are compared unpaired: Mann-Whitney and Fisher', async () => {
-  const a = await run(['run', 'experiments/remote-access.yaml', '--set', 'seeds=[1, 2, 3, 4]', '--set', 'workload.accesses=2000', '--where', 'workload.threads == 4'], 'seeds-a');
-  const b = await run(['run', 'experiments/remote-access.yaml', '--set', 'seeds=[11, 12, 13, 14]', '--set', 'workload.accesses=2000', '--where', 'workload.threads == 4'], 'seeds-b');
+  const a = await run(['run', 'experiments/remote-access.yaml', '--set', 'seeds=[1, 2, 3, 4]', '--set', 'workload.accesses=1000', '--where', 'workload.threads == 4'], 'seeds-a');
+  const b = await run(['run', 'experiments/remote-access.yaml', '--set', 'seeds=[11, 12, 13, 14]', '--set', 'workload.accesses=1000', '--where', 'workload.threads == 4'], 'seeds-b');
   const r = await faultsweep(['compare', a, b]);
   assert.equal(r.exitCode, 0, String(r.stderr));
   const out = String(r.stdout);

@@ -372,7 +372,7 @@ function inputFile(src: YamlSource, where: (path: Path, message: string) => Inpu
   } catch (e) {
     if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw where(['workload', key], `${code === 'ENOENT' ? 'no such file' : `cannot read (${code})`}: ${file}`);
+    throw where(['workload', key], `${code === 'ENOENT' ? `no such ${kind}` : `cannot read (${code})`}: ${file}`);
   }
   return file;
 }

@@ -16,15 +16,18 @@ const TIMEOUT = /^faultsweep: timeout after (.+): killed the process group$/;
 const SIGNAL = /^faultsweep: killed by (SIG[A-Z0-9]+)$/;
 const EXIT = /^faultsweep: exit status (\d+)$/;
 
-export const TIMEOUT_CLASS: FailureClass = {
-  kind: 'timeout',
-  outcome: 'hang',
-  description: 'the command ran past its timeout; faultsweep killed its whole process group',
-  patterns: [TIMEOUT],
-  signature: (lines) => `timeout after ${firstMatch(lines, TIMEOUT)![1]}`,
-  priority: 20,
+/** A class faultsweep's own last line shows: its signature is the line's words from `label` on. */
+const ending = (kind: string, outcome: FailureClass['outcome'], description: string, pattern: RegExp, label: string, priority: number): FailureClass => ({
+  kind,
+  outcome,
+  description,
+  patterns: [pattern],
+  signature: (lines) => `${label}${firstMatch(lines, pattern)![1]}`,
+  priority,
   madeBy: 'a program (exec)',
-};
+});
+
+export const TIMEOUT_CLASS = ending('timeout', 'hang', 'the command ran past its timeout; faultsweep killed its whole process group', TIMEOUT, 'timeout after ', 20);
 
 const GLIBC_ASSERT = /^\S+: \S+:\d+: (.+?): Assertion `(.+)' failed\.$/;
 const ASSERTION_ERROR = /^(?:Uncaught )?AssertionError(?: \[ERR_ASSERTION\])?: (.+)$/;
@@ -65,24 +68,8 @@ export const SANITIZER: FailureClass = {
   madeBy: 'a program (exec)',
 };
 
-export const SIGNAL_CLASS: FailureClass = {
-  kind: 'signal',
-  outcome: 'crash',
-  description: 'the command died of a signal (one a fault sent, or its own SIGSEGV, SIGABRT, ...)',
-  patterns: [SIGNAL],
-  signature: (lines) => `killed by ${firstMatch(lines, SIGNAL)![1]}`,
-  priority: -1,
-  madeBy: 'a program (exec)',
-};
+export const SIGNAL_CLASS = ending('signal', 'crash', 'the command died of a signal (one a fault sent, or its own SIGSEGV, SIGABRT, ...)', SIGNAL, 'killed by ', -1);
 
-export const EXIT_STATUS: FailureClass = {
-  kind: 'exit-status',
-  outcome: 'error',
-  description: 'the command exited with a status other than 0, and printed nothing the catalog knows',
-  patterns: [EXIT],
-  signature: (lines) => `exit status ${firstMatch(lines, EXIT)![1]}`,
-  priority: -2,
-  madeBy: 'a program (exec)',
-};
+export const EXIT_STATUS = ending('exit-status', 'error', 'the command exited with a status other than 0, and printed nothing the catalog knows', EXIT, 'exit status ', -2);
 
 for (const c of [TIMEOUT_CLASS, ASSERTION, SANITIZER, SIGNAL_CLASS, EXIT_STATUS]) failureClasses.register(c);

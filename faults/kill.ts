@@ -6,7 +6,7 @@ import { faults } from '../harness/registry.js';
 import type { Simulation } from '../harness/sim/simulation.js';
 import { duration } from '../harness/experiment/units.js';
 import type { HostSystem } from '../models/host/system.js';
-import { delivered, signalName, target } from './process-signals.js';
+import { signalFault, signalName, target } from './process-signals.js';
 
 const config = z.strictObject({
   signal: signalName.default('SIGTERM'),
@@ -26,10 +26,9 @@ faults.register({
   check: (c: Config) => (c.to !== undefined && c.to < c.from ? { path: ['to'], message: `to (${c.to / 1e6} ms) is before from (${c.from / 1e6} ms)` } : undefined),
   arm(sim: Simulation, host: HostSystem, c: Config) {
     const rng = sim.rng('fault/kill');
-    host.planners.push((timeoutNs) => {
+    return signalFault(sim, host, 'kill', (timeoutNs) => {
       const to = Math.min(c.to ?? timeoutNs, timeoutNs);
-      return Array.from({ length: c.count }, () => ({ atNs: Math.round(c.from + rng.random() * Math.max(0, to - c.from)), signal: c.signal, target: c.target, fault: 'kill', phase: c.signal }));
+      return Array.from({ length: c.count }, () => ({ atNs: Math.round(c.from + rng.random() * Math.max(0, to - c.from)), signal: c.signal, target: c.target, phase: c.signal }));
     });
-    return { fired: () => delivered(host, 'kill') };
   },
 });

@@ -8,7 +8,7 @@ import type { Simulation } from '../harness/sim/simulation.js';
 import { duration, frequency } from '../harness/experiment/units.js';
 import type { Signal } from '../harness/exec/run.js';
 import type { HostSystem } from '../models/host/system.js';
-import { delivered, target } from './process-signals.js';
+import { signalFault, target } from './process-signals.js';
 
 const config = z.strictObject({
   rate: frequency().meta({ description: 'stops per second of the run, on average, e.g. "5 Hz"' }),
@@ -26,15 +26,14 @@ faults.register({
   config,
   arm(sim: Simulation, host: HostSystem, c: Config) {
     const rng = sim.rng('fault/pause');
-    host.planners.push((timeoutNs) => {
-      const plan: Signal[] = [];
+    return signalFault(sim, host, 'pause', (timeoutNs) => {
+      const plan: Omit<Signal, 'fault'>[] = [];
       if (c.rate <= 0) return plan;
       for (let t = c.start + rng.exponentialNs(1e9 / c.rate); t < timeoutNs; t += c.duration + rng.exponentialNs(1e9 / c.rate)) {
-        plan.push({ atNs: t, signal: 'SIGSTOP', target: c.target, fault: 'pause', phase: 'stop' });
-        plan.push({ atNs: t + c.duration, signal: 'SIGCONT', target: c.target, fault: 'pause', phase: 'cont' });
+        plan.push({ atNs: t, signal: 'SIGSTOP', target: c.target, phase: 'stop' });
+        plan.push({ atNs: t + c.duration, signal: 'SIGCONT', target: c.target, phase: 'cont' });
       }
       return plan;
     });
-    return { fired: () => delivered(host, 'pause') };
   },
 });

@@ -95,10 +95,6 @@ workloads.register({
     const runs: ExecReport[] = [];
     const throughputs: number[] = [];
     const plans: unknown[] = [];
-    const deliver = (s: ExecReport['sent'][number]) => {
-      host.delivered.push(s);
-      sim.console.log(`[fault] ${s.fault}: ${s.signal} to the command's ${s.target}`);
-    };
     sim.spawn('exec', (function* (): Body {
       // Read here, not at start: the faults are armed after the workload starts.
       const env = { ...c.env, ...host.env, [c.seedVariable]: String(sim.seed) };
@@ -113,7 +109,7 @@ workloads.register({
         if (c.repeats > 1) sim.console.log(`faultsweep: run ${i + 1} of ${c.repeats}`);
         if (r.dropped) sim.console.log(`faultsweep: ${r.dropped} earlier lines of output not kept`);
         // Its output and the signals it got, at their offsets.
-        const timeline = [...r.lines.map((l) => ({ atNs: l.atNs, show: () => sim.console.log(l.text) })), ...r.sent.map((s) => ({ atNs: s.atNs, show: () => deliver(s) }))].sort((a, b) => a.atNs - b.atNs);
+        const timeline = [...r.lines.map((l) => ({ atNs: l.atNs, show: () => sim.console.log(l.text) })), ...r.sent.map((s) => ({ atNs: s.atNs, show: () => host.firings.get(s.fault)!.fire(s.phase, `${s.fault}: ${s.signal} to the command's ${s.target}`) }))].sort((a, b) => a.atNs - b.atNs);
         for (const e of timeline) {
           const wait = startNs + Math.min(e.atNs, r.wallNs) - sim.now;
           if (wait > 0) yield wait;

@@ -178,12 +178,8 @@ function expand(src: YamlSource, exp: ExperimentInput, cliWhere: string | undefi
     const odd = members.find((m) => m.values.length !== n);
     if (odd) throw src.error(['zip', gi], `zipped axes need equal lengths: ${members.map((m) => `${m.name} has ${m.values.length}`).join(', ')}`);
     const rows = Array.from({ length: n }, (_, i) => members.map((m) => m.values[i]));
-    const seen = new Map<string, number>();
-    rows.forEach((row, i) => {
-      const j = seen.get(JSON.stringify(row));
-      if (j !== undefined) throw src.error(['zip', gi], `rows ${j} and ${i} of ${group.join(', ')} are the same (${row.map((v) => JSON.stringify(v)).join(', ')}); two cells would be one configuration`);
-      seen.set(JSON.stringify(row), i);
-    });
+    const twice = repeated(rows);
+    if (twice) throw src.error(['zip', gi], `rows ${twice[0]} and ${twice[1]} of ${group.join(', ')} are the same (${rows[twice[1]].map((v) => JSON.stringify(v)).join(', ')}); two cells would be one configuration`);
     units.push({ names: group, rows });
   });
   for (const a of axes) if (!zipped.has(a.name)) units.push({ names: [a.name], rows: a.values.map((v) => [v]) });
@@ -267,14 +263,23 @@ function axisValues(src: YamlSource, name: string, spec: unknown[] | string, max
   } else values = spec;
   if (values.length === 0) throw src.error(['sweep', name], 'a sweep axis needs at least one value');
   if (values.length > maxCells) throw src.error(['sweep', name], `${values.length} values; a sweep may have at most ${maxCells} cells (raise the limit with --max-cells)`);
-  const seen = new Map<string, number>();
-  if (unique) values.forEach((v, i) => {
-    const key = JSON.stringify(v);
-    const j = seen.get(key);
-    if (j !== undefined) throw src.error(typeof spec === 'string' ? ['sweep', name] : ['sweep', name, i], `the value ${key} appears twice (items ${j} and ${i}); two cells would be one configuration`);
-    seen.set(key, i);
-  });
+  const twice = unique ? repeated(values) : undefined;
+  if (twice) {
+    const [j, i] = twice;
+    throw src.error(typeof spec === 'string' ? ['sweep', name] : ['sweep', name, i], `the value ${JSON.stringify(values[i])} appears twice (items ${j} and ${i}); two cells would be one configuration`);
+  }
   return values;
+}
+
+/** The first item equal to an earlier one, as [earlier index, index]. */
+function repeated(items: unknown[]): [number, number] | undefined {
+  const seen = new Map<string, number>();
+  for (const [i, v] of items.entries()) {
+    const j = seen.get(JSON.stringify(v));
+    if (j !== undefined) return [j, i];
+    seen.set(JSON.stringify(v), i);
+  }
+  return undefined;
 }
 
 function flatten(r: unknown): unknown[] {

@@ -4,6 +4,7 @@
 import * as z from 'zod';
 import { systems } from '../../harness/registry.js';
 import type { Signal } from '../../harness/exec/run.js';
+import type { Firings } from '../../harness/sim/firings.js';
 
 export interface HostSystem {
   /** Variables the faults set for the command (hooks of the program under test). */
@@ -11,8 +12,8 @@ export interface HostSystem {
   /** The faults' signal plans, each called once per run of the command, in order, with the
    *  run's timeout: so the plans are drawn in one order from the seed, whatever ran before. */
   planners: ((timeoutNs: number) => Signal[])[];
-  /** The signals delivered before the command ended, of every run. */
-  delivered: Signal[];
+  /** Each signal-sending fault's firings, by kind: the workload fires them as signals land. */
+  firings: Map<string, Firings>;
 }
 
 systems.register({
@@ -20,5 +21,5 @@ systems.register({
   description: 'this machine, running real commands (the exec workload): nothing modeled',
   profile: z.strictObject({}),
   kernel: z.strictObject({ build: z.string().default('this machine') }),
-  build: (): HostSystem => ({ env: {}, planners: [], delivered: [] }),
+  build: (): HostSystem => ({ env: {}, planners: [], firings: new Map() }),
 });

@@ -16,6 +16,8 @@ export interface Check {
   driver: 'openucx-2.7.4' | 'sgi-2008' | 'linux';
   source: string;
   layers?: ('ioctl' | 'libxpmem')[];
+  /** Settings of the machine beyond errno.yaml's, such as 256 partitions for ids above 2^53. */
+  machine?: string[];
   script: unknown[];
 }
 
@@ -46,7 +48,7 @@ test('every check of the XPMEM sources gives the source\'s result, through each 
   for (const { check } of all) {
     assert.match(check.source, check.driver === 'openucx-2.7.4' ? /^(kernel|lib)\/\w+\.c(:\d+)? \w+: / : /^(drivers\/misc\/xp|mm|arch\/x86\/mm)\/\w+\.c \w+: /, `${check.name}: source`);
     for (const layer of check.layers ?? ['ioctl', 'libxpmem']) {
-      const plan = loadExperiment(join(root, 'test', 'fixtures', 'xpmem', 'errno.yaml'), { sets: [`workload.script=${JSON.stringify(check.script)}`, `workload.layer=${layer}`, ...DRIVER[check.driver]] });
+      const plan = loadExperiment(join(root, 'test', 'fixtures', 'xpmem', 'errno.yaml'), { sets: [`workload.script=${JSON.stringify(check.script)}`, `workload.layer=${layer}`, ...DRIVER[check.driver], ...(check.machine ?? [])] });
       const r = runTrial({ cell: plan.cells[0], seed: 1, replayBase: replayBase(plan) });
       runs++;
       if (r.outcome !== 'ok') differ.push(`${check.name} (${layer}): ${r.failure?.signature}`);

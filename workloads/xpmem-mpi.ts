@@ -76,8 +76,6 @@ function haloPeers(r: number, n: number): number[] {
 
 /** A registration cache entry: the range it covers, its attachment, the next entry of its peer. */
 const BASE = 0, END = 1, ATT = 2, NEXT = 3, EW = 4;
-/** A pair's record: its apid and the head of its cache entries. */
-const APID = 0, HEAD = 1, PAIR = 2;
 
 workloads.register({
   kind: 'xpmem-mpi',
@@ -108,10 +106,12 @@ workloads.register({
     const root = c.root;
     const cpus = uv.place(n, c.placement as Placement);
     const tasks = cpus.map((cpu, r) => uv.task(x.open(FIRST_TGID + r, cpu.partition), `rank${r}`, cpu));
-    const segids = new Float64Array(n);
-    /** Per (receiver, sender) pair k = r * n + s: the apid (0: no get yet) and its first cache entry. */
-    const pairs = new Float64Array(n * n * PAIR);
-    for (let k = 0; k < n * n; k++) pairs[k * PAIR + HEAD] = NONE;
+    const segids = new BigInt64Array(n);
+    /** Per (receiver, sender) pair k = r * n + s: whether it has an apid yet, the apid, and its
+     *  first cache entry. Reading a BigInt64Array makes a bigint, so a message reads the apid only to attach. */
+    const got = new Uint8Array(n * n);
+    const apids = new BigInt64Array(n * n);
+    const heads = new Float64Array(n * n).fill(NONE);
     /** Registration cache entries, chained per pair. */
     const cache = new Records((n) => new Float64Array(n), EW);
     /** Senders in the order each receiver first used them: the order finalize tears down. */
@@ -127,9 +127,9 @@ workloads.register({
     let rootCopies = 0;
     const rootDone = new Signal(sim, 'root data copied');
 
-    const fail = (t: Task, what: string, r: number, extra: string) => {
+    const fail = (t: Task, what: string, r: number | bigint, extra: string) => {
       sim.console.log(`${t.name} (tgid ${hex(t.tg.tgid)}) ${what}${extra} -> ${shown(r)}`);
-      sim.fail(failure(XPMEM_ERROR, r === -SIGBUS ? `SIGBUS in ${what}: the segment behind the attachment is gone` : `${what}: ${shown(r)}`));
+      sim.fail(failure(XPMEM_ERROR, Number(r) === -SIGBUS ? `SIGBUS in ${what}: the segment behind the attachment is gone` : `${what}: ${shown(r)}`));
       return false;
     };
 
@@ -186,16 +186,16 @@ workloads.register({
         lo = Math.floor(addr / c.align) * c.align;
         hi = Math.ceil((addr + c.messageSize) / c.align) * c.align;
       }
-      let apid = pairs[k * PAIR + APID];
-      if (apid === 0) {
-        apid = x.get(t, segids[s], XPMEM_RDWR, XPMEM_PERMIT_MODE, null);
-        if (apid < 0) return (fail(t, 'xpmem_get', apid, `(${hex(segids[s])})`), NONE);
-        pairs[k * PAIR + APID] = apid;
+      if (!got[k]) {
+        const apid = x.get(t, segids[s], XPMEM_RDWR, XPMEM_PERMIT_MODE, null);
+        if (apid < 0n) return (fail(t, 'xpmem_get', apid, `(${hex(segids[s])})`), NONE);
+        apids[k] = apid;
+        got[k] = 1;
         used[r * n + nUsed[r]++] = s;
       }
       const cc = cache.data;
       let e = NONE;
-      for (let i = pairs[k * PAIR + HEAD]; i !== NONE && e === NONE; i = cc[i * EW + NEXT]) {
+      for (let i = heads[k]; i !== NONE && e === NONE; i = cc[i * EW + NEXT]) {
         if (cc[i * EW + BASE] <= lo && cc[i * EW + END] >= hi) e = i;
         else if (cc[i * EW + BASE] < hi && lo < cc[i * EW + END]) {
           mergeLo = Math.min(lo, cc[i * EW + BASE]);
@@ -205,16 +205,16 @@ workloads.register({
       }
       if (e !== NONE) m.hits++;
       else {
-        const v = x.attach(t, apid, lo, hi - lo, 0, gru(r, s));
-        if (v < 0) return (fail(t, 'xpmem_attach', v, `(${hex(apid)}, ${hex(lo)}, ${hex(hi - lo)})`), NONE);
+        const v = x.attach(t, apids[k], lo, hi - lo, 0, gru(r, s));
+        if (v < 0) return (fail(t, 'xpmem_attach', v, `(${hex(apids[k])}, ${hex(lo)}, ${hex(hi - lo)})`), NONE);
         m.attaches++;
         e = cache.alloc(r);
         const ec = cache.data;
         ec[e * EW + BASE] = lo;
         ec[e * EW + END] = hi;
         ec[e * EW + ATT] = x.lastAttachment;
-        ec[e * EW + NEXT] = pairs[k * PAIR + HEAD];
-        pairs[k * PAIR + HEAD] = e;
+        ec[e * EW + NEXT] = heads[k];
+        heads[k] = e;
       }
       const tr = x.touchAttachment(t, cache.data[e * EW + ATT], addr - cache.data[e * EW + BASE], c.messageSize);
       if (tr < 0) return (fail(t, 'memcpy', tr, ` from rank ${s}`), NONE);
@@ -224,13 +224,13 @@ workloads.register({
 
     /** Detaches and drops the cache entries of k that overlap [lo, hi); false if the job failed. */
     function* evict(t: Task, k: number, lo: number, hi: number): Co<boolean> {
-      for (let i = pairs[k * PAIR + HEAD], prev = NONE; i !== NONE; ) {
+      for (let i = heads[k], prev = NONE; i !== NONE; ) {
         const next = cache.data[i * EW + NEXT];
         if (cache.data[i * EW + BASE] < hi && lo < cache.data[i * EW + END]) {
           let rv = detach(t, i);
           if (typeof rv !== 'number') rv = yield* rv;
           if (!detached(t, i, rv)) return false;
-          if (prev === NONE) pairs[k * PAIR + HEAD] = next;
+          if (prev === NONE) heads[k] = next;
           else cache.data[prev * EW + NEXT] = next;
           cache.release(i, t.tg.index);
         } else prev = i;
@@ -248,7 +248,7 @@ workloads.register({
       const t = tasks[r];
       const rng = sim.rng(`xpmem-mpi/rank${r}`);
       const segid = x.make(t, 0, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, 0o666);
-      if (segid < 0) return void fail(t, 'xpmem_make', segid, '(0, XPMEM_MAXADDR_SIZE)');
+      if (segid < 0n) return void fail(t, 'xpmem_make', segid, '(0, XPMEM_MAXADDR_SIZE)');
       segids[r] = segid;
       yield t.pay();
       // The segids are exchanged (an allgather) before any rank uses one.
@@ -300,14 +300,14 @@ workloads.register({
       // generators: a 1024-rank alltoall makes a million of each.
       for (let i = 0; i < nUsed[r]; i++) {
         const k = r * n + used[r * n + i];
-        for (let e = pairs[k * PAIR + HEAD]; e !== NONE; e = cache.data[e * EW + NEXT]) {
+        for (let e = heads[k]; e !== NONE; e = cache.data[e * EW + NEXT]) {
           let rv = detach(t, e);
           if (typeof rv !== 'number') rv = yield* rv;
           if (!detached(t, e, rv)) return;
         }
-        let rv = x.release(t, pairs[k * PAIR + APID]);
+        let rv = x.release(t, apids[k]);
         if (typeof rv !== 'number') rv = yield* rv;
-        if (rv < 0) return void fail(t, 'xpmem_release', rv, `(${hex(pairs[k * PAIR + APID])})`);
+        if (rv < 0) return void fail(t, 'xpmem_release', rv, `(${hex(apids[k])})`);
       }
       // Like the MPI libraries, ignore the result: a fault may have removed the segment already.
       yield* settle(x.remove(t, segids[r]));

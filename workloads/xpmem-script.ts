@@ -6,7 +6,8 @@
 //   - {rank: 0, call: remove, segid: $seg0}
 //   - {rank: 1, call: touch, addr: $att, expect: SIGBUS}
 // `as` names a call's result; `$name` (or `$name+4096`) uses it. A step whose result differs
-// from `expect` (default ok) fails the trial with a message naming the step.
+// from `expect` (default ok) fails the trial with a message naming the step. Ids are __s64 and
+// kept exact (bigints) from the script to the console; addresses and sizes are exact to 2^53.
 import * as z from 'zod';
 import { failure, workloads } from '../harness/registry.js';
 import { SCRIPT, scriptLine, scriptSummary } from '../failures/uv.js';
@@ -15,33 +16,49 @@ import { parseQuantity } from '../harness/experiment/units.js';
 import { ranksFit, type Placement, type UvMachine } from '../models/uv/machine.js';
 import { ERRNO, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, XPMEM_RDONLY, XPMEM_RDWR, settle, shown, type Task } from '../models/uv/xpmem.js';
 
-/** A script value, parsed when the experiment loads so that every bad one is reported at once. */
-type Value = { n: number } | { ref: string; plus: number };
+const S64 = 2n ** 63n;
+/** Beyond this a double is not exact: the model's addresses and sizes are doubles. */
+const EXACT = 2n ** 53n;
 
-/** A number the model carries exactly (ids and addresses are doubles: exact up to 2^53). */
-function exact(n: bigint | number): number | string {
-  return BigInt(n) >= -(2n ** 53n) && BigInt(n) <= 2n ** 53n ? Number(n) : `${n} is beyond 2^53, which the model does not carry exactly`;
-}
+/**
+ * A script value, parsed when the experiment loads so that every bad one is reported at once. A
+ * number beyond 2^53 is kept as its exact decimal digits: the parsed experiment is JSON (the
+ * plan, the cell ids), which has no bigints.
+ */
+type Value = { n: number | string } | { ref: string; plus: number };
+const exactly = (n: bigint): number | string => (n >= -EXACT && n <= EXACT ? Number(n) : n.toString());
 
+/**
+ * A 64-bit value as C stores it in a __s64 or u64 argument: -2^63 .. 2^64 - 1, read as __s64 (so
+ * 0xffffffffffffffff is -1, and an id with the sign bit set is negative). YAML reads a bare
+ * number beyond 2^53 inexactly, so such values must be quoted or written in hex.
+ */
 const value = z
-  .union([z.int(), z.string()])
+  .union([z.number(), z.string()])
   .transform((v, ctx): Value => {
     const bad = (message: string) => {
       ctx.addIssue({ code: 'custom', message });
       return z.NEVER;
     };
-    if (typeof v === 'number') return { n: v };
+    if (typeof v === 'number') {
+      if (!Number.isInteger(v)) return bad(`${v} is not an integer`);
+      return Number.isSafeInteger(v) ? { n: v } : bad(`${v} is beyond 2^53, where YAML reads numbers inexactly: quote it or write it in hex`);
+    }
     if (v === 'MAXADDR') return { n: XPMEM_MAXADDR_SIZE };
     const ref = /^\$(\w+)(?:\+(\d+))?$/.exec(v);
     if (ref) return { ref: ref[1], plus: Number(ref[2] ?? 0) };
-    if (/^-?0x[0-9a-f]+$/i.test(v)) {
-      const n = exact(v.startsWith('-') ? -BigInt(v.slice(1)) : BigInt(v));
-      return typeof n === 'number' ? { n } : bad(n);
+    if (/^-?(0x[0-9a-f]+|\d+)$/i.test(v)) {
+      const n = v.startsWith('-') ? -BigInt(v.slice(1)) : BigInt(v);
+      return n >= -S64 && n < 2n * S64 ? { n: exactly(BigInt.asIntN(64, n)) } : bad(`${v} does not fit in 64 bits`);
     }
     const q = parseQuantity(v, 'size');
     return typeof q === 'number' ? { n: q } : bad(`${JSON.stringify(v)}: ${q}`);
   })
-  .meta({ description: 'a number, "0x..." hex, "4 KiB", MAXADDR, or $name / $name+N' });
+  .meta({ description: 'a 64-bit number, "0x..." hex, "4 KiB", MAXADDR, or $name / $name+N' });
+/** An address, offset or size: exact to 2^53 in the model. */
+const address = value.refine((v) => 'ref' in v || typeof v.n === 'number', {
+  error: (issue) => `${(issue.input as { n: string }).n} is beyond 2^53: the model's addresses and sizes are exact only up to there (ids are exact to 64 bits)`,
+});
 const step = {
   rank: z.int().nonnegative(),
   expect: z.enum(['ok', ...Object.keys(ERRNO)]).default('ok'),
@@ -51,18 +68,18 @@ const step = {
   egid: z.int().nonnegative().optional().meta({ description: "this call's effective gid" }),
 };
 const stepSchema = z.discriminatedUnion('call', [
-  z.strictObject({ ...step, call: z.literal('make'), vaddr: value.prefault(0), size: value, permitType: z.int().default(XPMEM_PERMIT_MODE), mode: z.int().default(0o600) }),
+  z.strictObject({ ...step, call: z.literal('make'), vaddr: address.prefault(0), size: address, permitType: z.int().default(XPMEM_PERMIT_MODE), mode: z.int().default(0o600) }),
   z.strictObject({ ...step, call: z.literal('remove'), segid: value }),
   z.strictObject({ ...step, call: z.literal('get'), segid: value, flags: z.union([z.enum(['RDONLY', 'RDWR', 'RDONLY|RDWR']), z.int()]).default('RDWR'), permitType: z.int().default(XPMEM_PERMIT_MODE), permitValue: z.unknown().optional() }),
   z.strictObject({ ...step, call: z.literal('release'), apid: value }),
-  z.strictObject({ ...step, call: z.literal('attach'), apid: value, offset: value.prefault(0), size: value, vaddr: value.prefault(0), gru: z.boolean().default(false).meta({ description: 'GRU-addressable (a cross-partition attach always is)' }) }),
-  z.strictObject({ ...step, call: z.literal('detach'), vaddr: value }),
-  z.strictObject({ ...step, call: z.literal('touch'), addr: value }),
-  z.strictObject({ ...step, call: z.literal('pin'), addr: value }),
+  z.strictObject({ ...step, call: z.literal('attach'), apid: value, offset: address.prefault(0), size: address, vaddr: address.prefault(0), gru: z.boolean().default(false).meta({ description: 'GRU-addressable (a cross-partition attach always is)' }) }),
+  z.strictObject({ ...step, call: z.literal('detach'), vaddr: address }),
+  z.strictObject({ ...step, call: z.literal('touch'), addr: address }),
+  z.strictObject({ ...step, call: z.literal('pin'), addr: address }),
   z.strictObject({ ...step, call: z.literal('exit') }),
   z.strictObject({ ...step, call: z.literal('fork'), child: z.int().nonnegative() }),
-  z.strictObject({ ...step, call: z.literal('mmap'), vaddr: value.prefault(0).meta({ description: '0 (NULL): the kernel places the mapping' }), size: value }),
-  z.strictObject({ ...step, call: z.literal('munmap'), vaddr: value, size: value }),
+  z.strictObject({ ...step, call: z.literal('mmap'), vaddr: address.prefault(0).meta({ description: '0 (NULL): the kernel places the mapping' }), size: address }),
+  z.strictObject({ ...step, call: z.literal('munmap'), vaddr: address, size: address }),
   z.strictObject({ ...step, call: z.literal('xpc'), partition: z.int().nonnegative(), up: z.boolean() }),
   z.strictObject({ ...step, call: z.literal('setuid'), uid: z.int().nonnegative(), gid: z.int().nonnegative().optional() }),
 ]);
@@ -112,23 +129,29 @@ workloads.register({
   check: (c: Config, profile) => ranksFit(c.ranks, profile),
   start(sim: Simulation, uv: UvMachine, c: Config) {
     const x = uv.xpmem;
-    const names = new Map<string, number>();
+    const names = new Map<string, bigint>();
     const tasks = new Map<number, Task>();
     const cpus = uv.place(c.ranks, c.placement as Placement);
     for (const [r, cpu] of cpus.entries()) tasks.set(r, uv.task(x.open(FIRST_TGID + r, cpu.partition), `rank${r}`, cpu));
     let calls = 0;
 
     /** A value's number: a $name is what its step returned (checked at load to be saved earlier). */
-    const resolve = (v: Value): number => {
-      if ('n' in v) return v.n;
+    const resolve = (v: Value): bigint => {
+      if ('n' in v) return BigInt(v.n);
       const base = names.get(v.ref);
       if (base === undefined) throw new Error(`$${v.ref} has no value: the step that saves it failed`);
-      return base + v.plus;
+      return BigInt.asIntN(64, base + BigInt(v.plus));
+    };
+    /** An address or size, for the model's doubles. */
+    const at = (v: Value): number => {
+      const n = resolve(v);
+      if (n < -EXACT || n > EXACT) throw new Error(`${n} is beyond 2^53, where the model's addresses are not exact`);
+      return Number(n);
     };
 
     /** Runs a call with the step's own credentials, if it gives any (a setuid helper, a daemon
      *  acting for a user): current_euid() and in_group_p() in the driver's permission checks. */
-    function* withCredentials(t: Task, s: Step, run: () => Co<number>): Co<number> {
+    function* withCredentials(t: Task, s: Step, run: () => Co<number | bigint>): Co<number | bigint> {
       if (s.euid === undefined && s.egid === undefined) return yield* run();
       const { uid, gid } = t.tg;
       if (s.euid !== undefined) t.tg.uid = s.euid;
@@ -141,21 +164,21 @@ workloads.register({
       }
     }
 
-    function* call(s: Step, t: Task): Co<number> {
+    function* call(s: Step, t: Task): Co<number | bigint> {
       const tg = t.tg;
       switch (s.call) {
-        case 'make': return x.make(t, resolve(s.vaddr), resolve(s.size), s.permitType, s.mode);
+        case 'make': return x.make(t, at(s.vaddr), at(s.size), s.permitType, s.mode);
         case 'remove': return yield* settle(x.remove(t, resolve(s.segid)));
         case 'get': return x.get(t, resolve(s.segid), typeof s.flags === 'number' ? s.flags : FLAGS[s.flags], s.permitType, c.layer === 'libxpmem' ? null : s.permitValue);
         case 'release': return yield* settle(x.release(t, resolve(s.apid)));
-        case 'attach': return x.attach(t, resolve(s.apid), resolve(s.offset), resolve(s.size), resolve(s.vaddr), s.gru);
-        case 'detach': return yield* settle(x.detach(t, resolve(s.vaddr)));
-        case 'touch': return x.touch(t, resolve(s.addr));
-        case 'pin': return x.pin(t, resolve(s.addr));
+        case 'attach': return x.attach(t, resolve(s.apid), at(s.offset), at(s.size), at(s.vaddr), s.gru);
+        case 'detach': return yield* settle(x.detach(t, at(s.vaddr)));
+        case 'touch': return x.touch(t, at(s.addr));
+        case 'pin': return x.pin(t, at(s.addr));
         case 'exit': yield* x.exit(t); return 0;
         case 'fork': tasks.set(s.child, uv.task(x.fork(tg, FIRST_TGID + s.child), `rank${s.child}`, cpus[s.rank])); return FIRST_TGID + s.child;
-        case 'mmap': return x.mmap(tg, resolve(s.vaddr), resolve(s.size));
-        case 'munmap': return yield* x.munmap(t, resolve(s.vaddr), resolve(s.size));
+        case 'mmap': return x.mmap(tg, at(s.vaddr), at(s.size));
+        case 'munmap': return yield* x.munmap(t, at(s.vaddr), at(s.size));
         case 'xpc': uv.setXpc(s.partition, s.up); return 0;
         case 'setuid': tg.uid = s.uid; tg.gid = s.gid ?? tg.gid; return 0;
       }
@@ -176,9 +199,9 @@ workloads.register({
           continue;
         }
         for (let k = 0; k < s.repeat; k++) {
-          let r: number;
+          let r: bigint;
           try {
-            r = yield* withCredentials(t, s, () => call(s, t));
+            r = BigInt(yield* withCredentials(t, s, () => call(s, t)));
           } catch (e) {
             differ(`step ${i + 1} (${s.call} by rank ${s.rank}): ${(e as Error).message}`);
             break;

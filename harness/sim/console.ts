@@ -20,7 +20,7 @@ export class Console {
 }
 
 /** An address or id as kernel logs print it: 0x and lowercase hex digits. */
-export function hex(n: number): string {
+export function hex(n: number | bigint): string {
   return `0x${n.toString(16)}`;
 }
 

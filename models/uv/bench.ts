@@ -52,7 +52,7 @@ function callsBench(ranks: number, iterations: number, warmups: number): void {
         const tasks = Array.from({ length: ranks }, (_, r) => new Task(x.open(1000 + r, part(r)), `rank${r}`, r));
         const segids = tasks.map((t) => x.make(t, 0, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE, 0o666));
         x.reserve(ranks * (ranks + 64), ranks * (ranks + 64));
-        const apids = new Float64Array(ranks * ranks), atts = new Int32Array(ranks * ranks);
+        const apids = new BigInt64Array(ranks * ranks), atts = new Int32Array(ranks * ranks);
         for (let i = 1; i < ranks; i++) {
           for (const r of order) {
             const s = (r - i + ranks) % ranks, k = r * ranks + s;

@@ -12,7 +12,7 @@ import { bandwidth, duration } from '../../harness/experiment/units.js';
 import { MAX_PARTITIONS, Task, Xpmem, type ThreadGroup } from './xpmem.js';
 
 const uvProfile = z.strictObject({
-  partitions: z.int().positive().max(MAX_PARTITIONS, `at most ${MAX_PARTITIONS} partitions (ids keep partid << 48 exact)`),
+  partitions: z.int().positive().max(MAX_PARTITIONS, `at most ${MAX_PARTITIONS} partitions (XP_MAX_NPARTITIONS_UV)`),
   bladesPerPartition: z.int().positive(),
   socketsPerBlade: z.int().positive(),
   coresPerSocket: z.int().positive(),

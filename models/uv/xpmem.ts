@@ -1,8 +1,8 @@
 // XPMEM on an SGI UV machine (SGI's 2008 driver, xpmem_make/remove/get/release/attach/detach in
 // xpmem_main.c, xpmem_segment.c, xpmem_get.c, xpmem_attach.c; open-source openucx/xpmem for the
 // errno of each check): thread groups, segments, access permits and attachments, each with an
-// existence reference and DESTROYING/DESTROYED teardown. Ids carry the partition:
-// (partid << 48) | (uniq << 32) | tgid, printed in hex. A get or attach across partitions goes
+// existence reference and DESTROYING/DESTROYED teardown. Ids are __s64, carried exactly as
+// bigints: SGI's carry the partition, (partid << 48) | (uniq << 32) | tgid, printed in hex. A get or attach across partitions goes
 // through XPC; with XPC down on the owner's partition a lookup returns EINVAL, as in the 2013 log.
 //
 // The invalidate path of SGI's 2013 driver (xpmem_mmu_notifier.c, xpmem_recall_PFNs): detaching a
@@ -29,9 +29,25 @@ const GRU_BASE = 2 ** 48;
 export const XPMEM_PERMIT_MODE = 1;
 export const XPMEM_RDONLY = 0x1;
 export const XPMEM_RDWR = 0x2;
-const MAX_UNIQ = 65535;
-/** Ids are exact JS numbers while partid << 48 stays below 2^53. */
-export const MAX_PARTITIONS = 32;
+/** XPMEM_MAX_UNIQ_ID: SGI's uniq is an unsigned short, (1 << 16) - 1 (xpmem_private.h, 2008);
+ *  v2.7.4's an unsigned int capped at INT_MAX >> 1 (kernel/xpmem_private.h). */
+const MAX_UNIQ = { sgi: 2 ** 16 - 1, 'openucx-2.7.4': 2 ** 30 - 1 };
+/** XP_MAX_NPARTITIONS_UV (drivers/misc/sgi-xp/xp.h): a UV machine has at most 256 partitions. */
+export const MAX_PARTITIONS = 256;
+
+/** A segid or apid: __s64 in both drivers, so a bigint, exact where a double is not (any partid
+ *  above 31, or the sign bit set). */
+export type Id = bigint;
+/** A call that returns an id returns -errno on failure, as a bigint too. */
+const fails = (errno: number): Id => BigInt(-errno);
+/**
+ * struct xpmem_id laid over an __s64, as the drivers cast one to the other (little-endian, as on
+ * x86-64): the tgid (a pid_t) at byte 0; then SGI's uniq (an unsigned short) at 4 and partid (a
+ * short) at 6, or v2.7.4's uniq (an unsigned int) at 4. Eight scratch bytes, so that taking an id
+ * apart makes no bigints.
+ */
+const xpmemId = new DataView(new ArrayBuffer(8));
+const idFields = (id: Id): DataView => (xpmemId.setBigInt64(0, id, true), xpmemId);
 
 export const ENOENT = 2;
 export const ENOMEM = 12;
@@ -49,8 +65,8 @@ export const ERRNO: Record<string, number> = { ENOENT, ENOMEM, EACCES, EFAULT, E
 const NAMES = new Map(Object.entries(ERRNO).map(([k, v]) => [v, k]));
 
 /** A call's result as the tests and logs show it: an id or address in hex, or the errno name. */
-export function shown(r: number): string {
-  return r < 0 ? (NAMES.get(-r) ?? `-${-r}`) : hex(r);
+export function shown(r: number | bigint): string {
+  return r < 0 ? (NAMES.get(-Number(r)) ?? `-${-r}`) : hex(r);
 }
 
 /** A call that may sleep: its result when it finished at once, or the rest of it to run with yield*. */
@@ -82,13 +98,17 @@ export interface ThreadGroup {
   uid: number;
   gid: number;
   state: State;
-  nextUniq: number;
+  /** The last uniq of a segid and of an apid: two counters, so a segid and an apid may be equal
+   *  (uniq_segid and uniq_apid of struct xpmem_thread_group, both drivers). */
+  segUniq: number;
+  apUniq: number;
   /**
-   * uniq -> permit slot + 1, or -(segment index + 1); 0 once the object is gone or not yet made.
-   * A typed array grown by doubling, so its store lies outside the JS heap: thousands of ids per
-   * rank in JS arrays were copied by the garbage collector as they grew.
+   * apid uniq -> permit slot + 1; 0 once the permit is gone or not yet made. A typed array grown
+   * by doubling, so its store lies outside the JS heap: thousands of ids per rank in JS arrays
+   * were copied by the garbage collector as they grew.
    */
-  ids: Int32Array;
+  apids: Int32Array;
+  /** Its live segments: xpmem_seg_ref_by_segid walks this list comparing whole segids. */
   segments: Segment[];
   /** No segment it ever made reaches past this address: most overlap checks stop here. */
   segmentsEnd: number;
@@ -111,7 +131,7 @@ export interface ThreadGroup {
 
 export interface Segment {
   index: number;
-  segid: number;
+  segid: Id;
   owner: ThreadGroup;
   vaddr: number;
   size: number;
@@ -209,7 +229,7 @@ export class Xpmem {
   open(tgid: number, partition: number, uid = 1000, gid = 1000): ThreadGroup {
     const tg: ThreadGroup = {
       index: this.tgs.length,
-      tgid, partition, uid, gid, state: LIVE, nextUniq: 1, ids: new Int32Array(16), segments: [], segmentsEnd: 0, mappings: [], unmapped: [], inherited: [], nextVaddr: 2 ** 40,
+      tgid, partition, uid, gid, state: LIVE, segUniq: 0, apUniq: 0, apids: new Int32Array(16), segments: [], segmentsEnd: 0, mappings: [], unmapped: [], inherited: [], nextVaddr: 2 ** 40,
       tasks: [], nActiveRecalls: 0, asleep: 0, recallWq: new WaitQueue(this.sim, `recall of tg ${hex(tgid)}`), mmapReaders: 0, mmapWq: new WaitQueue(this.sim, `mmap_sem of tg ${hex(tgid)}`),
     };
     this.tgs.push(tg);
@@ -278,14 +298,16 @@ export class Xpmem {
     if (++this.ops === this.watchOps) this.onOps!();
   }
 
-  private newId(tg: ThreadGroup, handle: number): number {
-    const u = tg.nextUniq;
-    if (u > MAX_UNIQ) return -EBUSY;
-    tg.nextUniq++;
-    if (u === tg.ids.length) tg.ids = grown(tg.ids, 2 * u);
-    tg.ids[u] = handle;
+  /** xpmem_make_segid / xpmem_make_apid: the next uniq of its kind, EBUSY past XPMEM_MAX_UNIQ_ID. */
+  private newId(tg: ThreadGroup, uniq: number): Id {
+    if (uniq > MAX_UNIQ[this.opts.driver]) return fails(EBUSY);
     // struct xpmem_id: SGI's driver packs the partition above uniq and tgid; v2.7.4 has none
-    return (this.sgi ? tg.partition * 2 ** 48 : 0) + u * 2 ** 32 + tg.tgid;
+    xpmemId.setInt32(0, tg.tgid, true);
+    if (this.sgi) {
+      xpmemId.setUint16(4, uniq, true);
+      xpmemId.setInt16(6, tg.partition, true);
+    } else xpmemId.setUint32(4, uniq, true);
+    return xpmemId.getBigInt64(0, true);
   }
 
   private get sgi(): boolean {
@@ -293,13 +315,14 @@ export class Xpmem {
   }
 
   /** The thread group an id names, as the driver finds it (xpmem_tg_ref_by_segid/apid), or the errno. */
-  private tgOf(t: Task, id: number): ThreadGroup | number {
-    // id >>> 0 is id mod 2^32: the tgid.
-    const tg = this.byTgid[id >>> 0];
+  private tgOf(t: Task, id: Id): ThreadGroup | number {
+    const f = idFields(id);
+    const tgid = f.getInt32(0, true);
+    const tg = tgid > 0 ? this.byTgid[tgid] : undefined;
     // kernel/xpmem_misc.c xpmem_tg_ref_by_tgid (v2.7.4): this kernel's thread groups only
     if (!this.sgi) return tg && tg.partition === t.tg.partition && tg.state === LIVE ? tg : -ENOENT;
-    // drivers/misc/xp/xpmem_misc.c xpmem_tg_ref_by_segid (2008): a partid out of range is EINVAL
-    const partid = Math.floor(id / 2 ** 48);
+    // drivers/misc/xp/xpmem_misc.c xpmem_tg_ref_by_segid (2008): partid, the top short, out of range is EINVAL
+    const partid = f.getInt16(6, true);
     if (partid < 0 || partid >= MAX_PARTITIONS) return -EINVAL;
     // the same: XPMEM_FLAG_UNINITIALIZED, a partition whose XPC is not up, is EINVAL
     if (this.remoteDown(t, partid)) return -EINVAL;
@@ -308,20 +331,18 @@ export class Xpmem {
     return tg;
   }
 
-  /** What an id names in its thread group's table (0: nothing). */
-  private lookup(tg: ThreadGroup, id: number): number {
-    const u = Math.floor(id / 2 ** 32) & 0xffff;
-    return u < tg.nextUniq ? tg.ids[u] : 0;
+  /** xpmem_seg_ref_by_segid (both drivers): the tg's segment whose segid is this one, whole. */
+  private segmentOf(tg: ThreadGroup, segid: Id): Segment | undefined {
+    for (const s of tg.segments) if (s.segid === segid) return s;
+    return undefined;
   }
 
-  private segmentOf(tg: ThreadGroup, segid: number): Segment | undefined {
-    const h = this.lookup(tg, segid);
-    return h < 0 ? this.segments[-h - 1] : undefined;
-  }
-
-  private permitOf(tg: ThreadGroup, apid: number): number {
-    const h = this.lookup(tg, apid);
-    return h > 0 ? h - 1 : NONE;
+  /** xpmem_ap_ref_by_apid (both drivers): the permit hashed by the apid's uniq whose apid is this
+   *  one; the tgid and partid already named tg, so the uniq is the rest of it. */
+  private permitOf(tg: ThreadGroup, apid: Id): number {
+    const f = idFields(apid);
+    const uniq = this.sgi ? f.getUint16(4, true) : f.getUint32(4, true);
+    return uniq <= tg.apUniq && tg.apids[uniq] > 0 ? tg.apids[uniq] - 1 : NONE;
   }
 
   /** A lookup in another partition needs XPC running there (EINVAL otherwise, as in the 2008 driver). */
@@ -331,33 +352,34 @@ export class Xpmem {
     return this.xpcDown[partition] === 1;
   }
 
-  make(t: Task, vaddr: number, size: number, permitType: number, mode: number): number {
+  /** The segid, or -errno. */
+  make(t: Task, vaddr: number, size: number, permitType: number, mode: number): Id {
     this.enter(t);
     // xpmem_make (kernel/xpmem_make.c:59; the 2008 driver's is the same): permit type and mode bits
-    if (permitType !== XPMEM_PERMIT_MODE || (mode & ~0o777) !== 0) return -EINVAL;
+    if (permitType !== XPMEM_PERMIT_MODE || (mode & ~0o777) !== 0) return fails(EINVAL);
     // :60 size 0; :70 past addr_limit, where XPMEM_MAXADDR_SIZE is cut to it from vaddr 0 only
     // (from any other vaddr the sum wraps below it, the size stays uncut and fails :82); :82 alignment
     let bytes = size;
     if (size === XPMEM_MAXADDR_SIZE) {
-      if (vaddr !== 0) return -EINVAL;
+      if (vaddr !== 0) return fails(EINVAL);
       // Unclamped, the segment reaches past user space into GRU space (1 << 48 and up).
       bytes = this.opts.maxaddrClamp ? TASK_SIZE : 2 ** 64;
-    } else if (bytes <= 0 || vaddr % PAGE !== 0 || bytes % PAGE !== 0 || vaddr + bytes > TASK_SIZE) return -EINVAL;
+    } else if (bytes <= 0 || vaddr % PAGE !== 0 || bytes % PAGE !== 0 || vaddr + bytes > TASK_SIZE) return fails(EINVAL);
     const tg = t.tg;
-    const seg: Segment = { index: this.segments.length, segid: 0, owner: tg, vaddr, size: bytes, mode, state: LIVE, attachments: 0, pages: 0 };
-    const segid = this.newId(tg, -(seg.index + 1));
-    if (segid < 0) return segid;
-    seg.segid = segid;
+    const segid = this.newId(tg, tg.segUniq + 1);
+    if (segid < 0n) return segid;
+    tg.segUniq++;
+    const seg: Segment = { index: this.segments.length, segid, owner: tg, vaddr, size: bytes, mode, state: LIVE, attachments: 0, pages: 0 };
     this.segments.push(seg);
     tg.segments.push(seg);
     tg.segmentsEnd = Math.max(tg.segmentsEnd, vaddr + bytes);
     return segid;
   }
 
-  remove(t: Task, segid: number): MaySleep {
+  remove(t: Task, segid: Id): MaySleep {
     this.enter(t);
     // xpmem_remove (kernel/xpmem_make.c:200, v2.7.4): segid <= 0; SGI's 2008 driver has no such check
-    if (!this.sgi && segid <= 0) return -EINVAL;
+    if (!this.sgi && segid <= 0n) return -EINVAL;
     const owner = this.tgOf(t, segid);
     if (typeof owner === 'number') return owner;
     // current->tgid != seg_tg->tgid, before the segment is looked up (both drivers)
@@ -368,28 +390,30 @@ export class Xpmem {
     return this.destroySegment(t, seg);
   }
 
-  get(t: Task, segid: number, flags: number, permitType: number, permitValue: unknown): number {
+  /** The apid, or -errno. */
+  get(t: Task, segid: Id, flags: number, permitType: number, permitValue: unknown): Id {
     this.enter(t);
     // xpmem_get (kernel/xpmem_get.c:107, v2.7.4): segid <= 0; SGI's 2008 driver has no such check
-    if (!this.sgi && segid <= 0) return -EINVAL;
+    if (!this.sgi && segid <= 0n) return fails(EINVAL);
     // both: unknown flag bits, or RDONLY and RDWR together; then the permit
-    if ((flags & ~(XPMEM_RDONLY | XPMEM_RDWR)) !== 0 || flags === (XPMEM_RDONLY | XPMEM_RDWR)) return -EINVAL;
-    if (permitType !== XPMEM_PERMIT_MODE || permitValue != null) return -EINVAL;
+    if ((flags & ~(XPMEM_RDONLY | XPMEM_RDWR)) !== 0 || flags === (XPMEM_RDONLY | XPMEM_RDWR)) return fails(EINVAL);
+    if (permitType !== XPMEM_PERMIT_MODE || permitValue != null) return fails(EINVAL);
     const owner = this.tgOf(t, segid);
     // SGI's 2008 xpmem_get turns the lookup's EREMOTE into ENOENT
-    if (typeof owner === 'number') return owner === -EREMOTE ? -ENOENT : owner;
+    if (typeof owner === 'number') return fails(owner === -EREMOTE ? ENOENT : -owner);
     const seg = this.segmentOf(owner, segid);
-    if (!seg || seg.state !== LIVE) return -ENOENT;
+    if (!seg || seg.state !== LIVE) return fails(ENOENT);
     const tg = t.tg;
-    if (!this.permitted(tg, seg, flags)) return -EACCES;
+    if (!this.permitted(tg, seg, flags)) return fails(EACCES);
+    const uniq = tg.apUniq + 1;
+    const apid = this.newId(tg, uniq);
+    if (apid < 0n) return apid;
+    tg.apUniq = uniq;
     const p = this.permits.alloc(tg.index);
-    const apid = this.newId(tg, p + 1);
-    if (apid < 0) {
-      this.permits.release(p, tg.index);
-      return apid;
-    }
+    if (uniq === tg.apids.length) tg.apids = grown(tg.apids, 2 * uniq);
+    tg.apids[uniq] = p + 1;
     const c = this.permits.data;
-    c[p * PW + P_UNIQ] = Math.floor(apid / 2 ** 32) & 0xffff;
+    c[p * PW + P_UNIQ] = uniq;
     c[p * PW + P_HOLDER] = tg.index;
     c[p * PW + P_SEG] = seg.index;
     c[p * PW + P_FLAGS] = flags;
@@ -398,10 +422,10 @@ export class Xpmem {
     return apid;
   }
 
-  release(t: Task, apid: number): MaySleep {
+  release(t: Task, apid: Id): MaySleep {
     this.enter(t);
     // xpmem_release (kernel/xpmem_get.c:313, v2.7.4): apid <= 0; SGI's 2008 driver has no such check
-    if (!this.sgi && apid <= 0) return -EINVAL;
+    if (!this.sgi && apid <= 0n) return -EINVAL;
     // xpmem_tg_ref_by_apid: the holder's thread group, named by the apid
     const holder = this.tgOf(t, apid);
     if (typeof holder === 'number') return holder;
@@ -414,7 +438,7 @@ export class Xpmem {
   }
 
   /** The attached address. gru: map it GRU-addressable (a cross-partition attach always is). */
-  attach(t: Task, apid: number, offset: number, size: number, vaddr: number, gru = false): number {
+  attach(t: Task, apid: Id, offset: number, size: number, vaddr: number, gru = false): number {
     this.enter(t);
     if (this.sgi) {
       // xpmem_attach (drivers/misc/xp/xpmem_attach.c, 2008): offset and size page aligned (a size
@@ -424,7 +448,7 @@ export class Xpmem {
     } else {
       // xpmem_attach (kernel/xpmem_attach.c:470, v2.7.4): apid <= 0; a fixed address's page must
       // end below TASK_SIZE (the last page is refused); vaddr and offset aligned
-      if (apid <= 0) return -EINVAL;
+      if (apid <= 0n) return -EINVAL;
       if (vaddr !== 0 && vaddr + PAGE - (vaddr % PAGE) >= TASK_SIZE) return -EINVAL;
       if (vaddr % PAGE !== 0 || offset % PAGE !== 0) return -EINVAL;
     }
@@ -559,8 +583,8 @@ export class Xpmem {
   private permitsOf(tg: ThreadGroup): number[] {
     const out: number[] = [];
     const c = this.permits.data;
-    for (let u = 1; u < tg.nextUniq; u++) {
-      const h = tg.ids[u];
+    for (let u = 1; u <= tg.apUniq; u++) {
+      const h = tg.apids[u];
       if (h > 0 && c[(h - 1) * PW + P_STATE] === LIVE) out.push(h - 1);
     }
     return out;
@@ -606,7 +630,7 @@ export class Xpmem {
     const c = this.permits.data;
     c[p * PW + P_STATE] = DESTROYED;
     const holder = this.tgs[c[p * PW + P_HOLDER]];
-    holder.ids[c[p * PW + P_UNIQ]] = 0;
+    holder.apids[c[p * PW + P_UNIQ]] = 0;
     this.permits.release(p, holder.index);
     return 0;
   }

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parse } from 'yaml';
 import { root } from './helpers.js';
 import { loadPlugins } from '../harness/registry.js';
 import { loadExperiment } from '../harness/experiment/load.js';
+import { parseFlagValue } from '../harness/experiment/source.js';
 import { replayBase, runTrial } from '../harness/run/trial.js';
 
 export interface Check {
@@ -32,10 +32,11 @@ const DRIVER: Record<Check['driver'], string[]> = {
   linux: [],
 };
 
-/** The checks, call by call, in the order of their files. */
+/** The checks, call by call, in the order of their files; read as faultsweep reads YAML, so ids
+ *  beyond 2^53 stay exact. */
 export function checks(): { call: string; check: Check }[] {
   assert.deepEqual(readdirSync(dir).sort(), CALLS.map((c) => `${c}.yaml`).sort());
-  return CALLS.flatMap((call) => (parse(readFileSync(join(dir, `${call}.yaml`), 'utf8')) as Check[]).map((check) => ({ call, check })));
+  return CALLS.flatMap((call) => (parseFlagValue(readFileSync(join(dir, `${call}.yaml`), 'utf8')) as Check[]).map((check) => ({ call, check })));
 }
 
 test('every check of the XPMEM sources gives the source\'s result, through each API layer it names', async () => {

@@ -75,7 +75,7 @@ test('validate names every bad value of a script, each with its line and column,
   assert.equal(r.exitCode, 2);
   assert.deepEqual(r.stderr.trim().split('\n').sort(), [
     `${file}:10:35: workload.script.1.segid: $t: no earlier step saves 't' (with as: t)`,
-    `${file}:11:61: workload.script.2.offset: 4.722366482869645e+21 is beyond 2^53, where YAML reads numbers inexactly: quote it or write it in hex`,
+    `${file}:11:61: workload.script.2.offset: 4722366482869645213696 does not fit in 64 bits`,
     `${file}:13:38: workload.script.4.apid: 0x10000000000000000 does not fit in 64 bits`,
     `${file}:14:36: workload.script.5.addr: 9007199254740993 is beyond 2^53: the model's addresses and sizes are exact only up to there (ids are exact to 64 bits)`,
     `${file}:9:51: workload.script.0.size: "4 KiBB": expected a size with a unit, such as "128 MiB"; "4 KiBB" is not a quantity mathjs understands`,

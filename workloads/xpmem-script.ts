@@ -30,8 +30,8 @@ const exactly = (n: bigint): number | string => (n >= -EXACT && n <= EXACT ? Num
 
 /**
  * A 64-bit value as C stores it in a __s64 or u64 argument: -2^63 .. 2^64 - 1, read as __s64 (so
- * 0xffffffffffffffff is -1, and an id with the sign bit set is negative). YAML reads a bare
- * number beyond 2^53 inexactly, so such values must be quoted or written in hex.
+ * 0xffffffffffffffff is -1, and an id with the sign bit set is negative). An integer literal
+ * beyond 2^53 arrives as its exact digits (see exactIntegers in harness/experiment/source.ts).
  */
 const value = z
   .union([z.number(), z.string()])

@@ -42,6 +42,7 @@ export class YamlSource {
     }
     const bad = badKey(doc);
     if (bad) throw located(file, ...lineCol(lines, bad.node), bad.message);
+    exactIntegers(doc);
     let src: YamlSource;
     try {
       src = new YamlSource(file, doc, lines);
@@ -164,7 +165,24 @@ export function parseFlagValue(text: string): unknown {
   if (err) throw new Error(err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''));
   const bad = badKey(doc);
   if (bad) throw new Error(bad.message);
+  exactIntegers(doc);
   return doc.toJS({ maxAliasCount: 0 });
+}
+
+/**
+ * An integer literal beyond 2^53 becomes its exact decimal digits, a string, instead of the
+ * double nearest it: a 64-bit id written 0x00ff0001000004e7 must not arrive rounded. A key that
+ * wants a number then refuses it instead of using a value nobody wrote.
+ */
+function exactIntegers(doc: Document): void {
+  visit(doc, {
+    Scalar: (_, node) => {
+      const text = node.source?.replace(/^\+/, '');
+      if (typeof node.value !== 'number' || Number.isSafeInteger(node.value) || !text || !/^-?(0x[0-9a-f]+|0o[0-7]+|\d+)$/i.test(text)) return;
+      const digits = BigInt(text.replace(/^-/, ''));
+      node.value = String(text.startsWith('-') ? -digits : digits);
+    },
+  });
 }
 
 /** Reads a YAML file of at most MAX_YAML_BYTES; a device or a pipe is refused, not read forever. */

@@ -2,8 +2,9 @@
 // xpmem_main.c, xpmem_segment.c, xpmem_get.c, xpmem_attach.c; open-source openucx/xpmem for the
 // errno of each check): thread groups, segments, access permits and attachments, each with an
 // existence reference and DESTROYING/DESTROYED teardown. Ids are __s64, carried exactly as
-// bigints: SGI's carry the partition, (partid << 48) | (uniq << 32) | tgid, printed in hex. A get or attach across partitions goes
-// through XPC; with XPC down on the owner's partition a lookup returns EINVAL, as in the 2013 log.
+// bigints; SGI's carry the partition, (partid << 48) | (uniq << 32) | tgid, printed in hex. A get
+// or attach across partitions goes through XPC; with XPC down on the owner's partition a lookup
+// returns EINVAL, as in the 2013 log.
 //
 // The invalidate path of SGI's 2013 driver (xpmem_mmu_notifier.c, xpmem_recall_PFNs): detaching a
 // GRU-addressable attachment recalls its PFNs from the owner's thread group (n_active_recalls up,

@@ -126,7 +126,11 @@ workloads.register({
   config,
   units: { calls: 'calls' },
   headline: ['calls'],
-  check: (c: Config, profile) => ranksFit(c.ranks, profile),
+  check: (c: Config, profile) => {
+    const i = c.script.findIndex((s) => s.call === 'xpc' && s.partition >= profile.partitions);
+    if (i >= 0) return { path: ['script', i, 'partition'], message: `this machine has partitions 0 to ${profile.partitions - 1}` };
+    return ranksFit(c.ranks, profile);
+  },
   start(sim: Simulation, uv: UvMachine, c: Config) {
     const x = uv.xpmem;
     const names = new Map<string, bigint>();

@@ -2,6 +2,7 @@
 // xpmem-checks.test.ts run on): a sequence that does not get what it expects fails, naming every
 // step that differs; ids, the maxaddr clamp, the API layers; validate's errors for bad values.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { cli, faultsweep, replayArgs, tempDir } from './helpers.js';
 
@@ -80,4 +81,13 @@ test('validate names every bad value of a script, each with its line and column,
     `${file}:14:36: workload.script.5.addr: 9007199254740993 is beyond 2^53: the model's addresses and sizes are exact only up to there (ids are exact to 64 bits)`,
     `${file}:9:51: workload.script.0.size: "4 KiBB": expected a size with a unit, such as "128 MiB"; "4 KiBB" is not a quantity mathjs understands`,
   ]);
+});
+
+test('an xpc step naming a partition the machine does not have is refused before anything runs', async () => {
+  const flag = 'workload.script=[{rank: 0, call: xpc, partition: 4, up: false}]';
+  const out = `${tempDir('xpmem-xpc')}/run`;
+  const r = await faultsweep(['run', errnoFile, '--set', flag, '--out', out]);
+  assert.equal(r.exitCode, 2);
+  assert.equal(String(r.stderr).trim(), `--set ${flag}: workload.script.0.partition: this machine has partitions 0 to 3`);
+  assert.ok(!existsSync(out), 'nothing written');
 });

@@ -409,10 +409,12 @@ function buildProgram(): Command {
       const seedsOf = planSeeds(plan);
       const total = trialCount(plan.cells, seedsOf);
       const part = plan.shard ? `shard ${shardName(plan.shard)}, ${total} of ${trialCount(plan.cells, planSeeds({ ...plan, shard: undefined }))} trials` : `${plan.cells.length} cells x ${plan.seeds.length} seeds = ${total} trials`;
-      if (!o.json) console.log(`${plan.experiment}: ${part} on ${o.jobs} worker threads -> ${shownPath(dir)}`);
+      // No more threads than trials: each thread loads every model before its first trial.
+      const jobs = Math.min(o.jobs, Math.max(1, total));
+      if (!o.json) console.log(`${plan.experiment}: ${part} on ${jobs} worker thread${jobs === 1 ? '' : 's'} -> ${shownPath(dir)}`);
       // The pool (piscina) and the progress bar load only for a run.
       const { summary, records } = await inFolder(folder, Boolean(o.resume), async () =>
-        (await import('./run/runner.js')).execute(plan, dir, { jobs: o.jobs, progress: Boolean(process.stderr.isTTY) && !o.json, replayBase: replayBase(plan) }, seedsOf),
+        (await import('./run/runner.js')).execute(plan, dir, { jobs, progress: Boolean(process.stderr.isTTY) && !o.json, replayBase: replayBase(plan) }, seedsOf),
       );
       // A shard's cells are partial: gates and reports wait for the merge.
       if (plan.shard) {

@@ -161,9 +161,10 @@ test('validate reports every bad file, not only the first', async () => {
 
 test('with a descriptor limit of 1024, eight worker threads start (exit 0, no EMFILE)', async () => {
   const out = join(tempDir('emfile'), 'run');
-  const r = await execa('bash', ['-c', `ulimit -n 1024 && exec node bin/faultsweep.js run experiments/remote-access.yaml --seeds 1 --set workload.accesses=500 --jobs 8 --out ${out}`], { cwd: root, reject: false });
+  const r = await execa('bash', ['-c', `ulimit -n 1024 && exec node bin/faultsweep.js run experiments/remote-access.yaml --seeds 2 --set workload.accesses=500 --jobs 8 --out ${out}`], { cwd: root, reject: false });
   assert.equal(r.exitCode, 0, String(r.stderr));
   assert.doesNotMatch(String(r.stderr), /EMFILE/);
+  assert.match(String(r.stdout), /= 8 trials on 8 worker threads/);
   // Below what even loading takes, it is the harness's own failure: exit 3, one line.
   const starved = await execa('bash', ['-c', 'ulimit -n 40 && exec node bin/faultsweep.js validate experiments/remote-access.yaml'], { cwd: root, reject: false });
   assert.equal(starved.exitCode, 3);

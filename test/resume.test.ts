@@ -7,8 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { canonicalTrials, faultsweep, tempDir } from './helpers.js';
 
-const args = ['run', 'experiments/remote-access.yaml', '--seeds', '12', '--set', 'workload.accesses=3000', '--jobs', '1', '--json'];
-const total = 4 * 12;
+const args = ['run', 'experiments/remote-access.yaml', '--seeds', '8', '--set', 'workload.accesses=3000', '--jobs', '1', '--json'];
+const total = 4 * 8;
 
 function lines(file: string): number {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').length - 1 : 0;

@@ -10,7 +10,7 @@ import { loadExperiment } from '../harness/experiment/load.js';
 import { loadPlugins } from '../harness/registry.js';
 import { cellCost, partition } from '../harness/run/shard.js';
 
-const args = ['run', 'experiments/remote-access.yaml', '--seeds', '9', '--set', 'workload.accesses=3000', '--json'];
+const args = ['run', 'experiments/remote-access.yaml', '--seeds', '6', '--set', 'workload.accesses=3000', '--json'];
 const base = tempDir('shard');
 const read = (dir: string, f: string) => readFileSync(join(dir, f), 'utf8');
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').length - 1 : 0);
@@ -27,7 +27,7 @@ function sameAsWhole(merged: string): void {
 
 test('shards 0/3, 1/3, 2/3 merged equal the unsharded run', async () => {
   const sizes = [0, 1, 2].map((i) => lines(join(base, `s${i}`, 'trials.jsonl')));
-  assert.deepEqual(sizes, [12, 12, 12]); // 4 cells of one cost, 36 trials: an even split
+  assert.deepEqual(sizes, [8, 8, 8]); // 4 cells of one cost, 24 trials: an even split
   const out = join(base, 'merged');
   const r = await faultsweep(['merge', ...[0, 1, 2].map((i) => join(base, `s${i}`)), '--out', out, '--json']);
   assert.equal(r.exitCode, 0, String(r.stderr));
@@ -42,7 +42,7 @@ test('a shard killed with SIGKILL halfway, resumed, then merged equals the unsha
   run.kill('SIGKILL');
   await run;
   const before = lines(join(dir, 'trials.jsonl'));
-  assert.ok(before < 12, `the kill came too late: ${before} of 12 trials done`);
+  assert.ok(before < 8, `the kill came too late: ${before} of 8 trials done`);
 
   const early = await faultsweep(['merge', join(base, 's0'), dir, join(base, 's2'), '--out', join(base, 'early')]);
   assert.equal(early.exitCode, 2, 'a shard cut short leaves a gap');
@@ -62,8 +62,8 @@ test('merge without a shard exits 2 and names each (cell, seed) pair the missing
   const r = await faultsweep(['merge', join(base, 's0'), join(base, 's2'), '--out', out]);
   assert.equal(r.exitCode, 2);
   const err = String(r.stderr);
-  assert.match(err, /^merge: 12 \(cell, seed\) pairs of remote-access are in none of the 2 folders given/);
-  assert.match(err, /shard 1\/3 is missing: 12 trials/);
+  assert.match(err, /^merge: 8 \(cell, seed\) pairs of remote-access are in none of the 2 folders given/);
+  assert.match(err, /shard 1\/3 is missing: 8 trials/);
   const missing = new Map<string, number[]>();
   for (const l of read(join(base, 's1'), 'trials.jsonl').trim().split('\n')) {
     const { cell, seed } = JSON.parse(l) as { cell: string; seed: number };

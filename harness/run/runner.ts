@@ -47,7 +47,8 @@ export async function execute(plan: Plan, dir: string, opts: ExecuteOptions, see
   if (todo.length > 0) {
     const log = new TrialLog(dir);
     const bar = opts.progress ? progressBar(wanted, wanted - todo.length) : undefined;
-    const pool = opts.pool ?? trialPool(opts.jobs);
+    const jobs = Math.min(opts.jobs, todo.length);
+    const pool = opts.pool ?? trialPool(jobs);
     let failures = records.filter((r) => r.outcome !== 'ok').length;
     // Finished trials are already on disk; say how to pick up the rest (Ctrl-C, or a Slurm or
     // `timeout` SIGTERM).
@@ -75,7 +76,7 @@ export async function execute(plan: Plan, dir: string, opts: ExecuteOptions, see
           bar?.increment({ failures });
         }
       };
-      await Promise.all(Array.from({ length: opts.jobs * 2 }, lane));
+      await Promise.all(Array.from({ length: jobs * 2 }, lane));
       if (inputError !== undefined) throw new InputError(inputError);
     } finally {
       process.removeListener('SIGINT', onInterrupt);

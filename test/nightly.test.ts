@@ -129,7 +129,7 @@ test('a nightly killed with SIGKILL mid-experiment, then run again, leaves the h
     }
   };
   const [a, b] = [rows(join(dir, 'whole.sqlite')), rows(killed)];
-  assert.equal(a.trials.length, 32);
+  assert.equal(a.trials.length, 24);
   assert.deepEqual(b, a);
 });
 

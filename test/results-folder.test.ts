@@ -10,7 +10,7 @@ import { loadExperiment } from '../harness/experiment/load.js';
 import { readTrials, RunFolder } from '../harness/run/store.js';
 import { faultsweep, root, tempDir } from './helpers.js';
 
-const small = ['--seeds', '6', '--set', 'workload.accesses=2000', '--jobs', '1'];
+const small = ['--seeds', '4', '--set', 'workload.accesses=2000', '--jobs', '1'];
 
 test('--out refuses a folder with a file in it and leaves the file alone', async () => {
   const out = tempDir('out');
@@ -74,7 +74,7 @@ test('two resumes of one folder at once: one waits for the other, and every (cel
   assert.equal(lines.length, all.length);
   assert.equal(new Set(lines.map((l) => { const r = JSON.parse(l); return `${r.cell}/${r.seed}`; })).size, all.length);
   const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
-  for (const c of summary.cells) assert.equal(c.trials, 6);
+  for (const c of summary.cells) assert.equal(c.trials, 4);
 });
 
 test('a (cell, seed) recorded twice counts once', () => {
@@ -105,7 +105,7 @@ test('--resume with --dry-run runs nothing and says what is left; --resume with 
   writeFileSync(trials, readFileSync(trials, 'utf8').trim().split('\n').slice(0, 5).join('\n') + '\n');
   const dry = await faultsweep(['run', '--resume', dir, '--dry-run', '--json']);
   assert.equal(dry.exitCode, 0, String(dry.stderr));
-  assert.equal(JSON.parse(String(dry.stdout)).remaining, 24 - 5);
+  assert.equal(JSON.parse(String(dry.stdout)).remaining, 16 - 5);
   assert.equal(readFileSync(trials, 'utf8').trim().split('\n').length, 5);
   const out = await faultsweep(['run', '--resume', dir, '--out', join(dir, 'x')]);
   assert.equal(out.exitCode, 2);

@@ -19,7 +19,7 @@ if (skip && process.env.FAULTSWEEP_REQUIRE_TOOLS) throw new Error(`${skip} and F
 if (skip) console.log(`# SKIPPED: the Slurm tests: ${skip}`);
 
 const base = tempDir('slurm');
-const exp = ['experiments/remote-access.yaml', '--seeds', '8', '--set', 'workload.accesses=3000'];
+const exp = ['experiments/remote-access.yaml', '--seeds', '8', '--set', 'workload.accesses=1500'];
 const whole = join(base, 'whole');
 // The clamp qualification with a bound of 0.05, decided in four rounds: 0 hangs in n trials has
 // the Wilson upper bound z^2 / (n + z^2), below 0.05 from n = 73.

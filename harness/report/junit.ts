@@ -2,8 +2,9 @@
 // test suite per experiment, one test case per (cell, gate). A failed, vacuous or undecided gate
 // is a <failure> whose message names the statistic, its interval, the bound, and the replay
 // command of a failing trial. Checked against the JUnit XSD Jenkins uses (test/junit.test.ts).
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
-import { create } from 'xmlbuilder2';
+import type { create as Create } from 'xmlbuilder2';
 import type { Plan } from '../experiment/load.js';
 import { gateVerdict, type GateResult } from './gates.js';
 import { cellLabel } from './table.js';
@@ -15,10 +16,15 @@ export interface JunitOptions {
   decisions?: Map<string, { seeds: number; verdict: string; why: string }>;
 }
 
+/** xmlbuilder2 and its dependencies are some 150 modules: loaded when a junit.xml is written, not
+ *  at every start of faultsweep and of every worker thread. */
+let xml: typeof Create | undefined;
+const xmlbuilder = (): typeof Create => (xml ??= (createRequire(import.meta.url)('xmlbuilder2') as { create: typeof Create }).create);
+
 export function junitXml(plan: Plan, gates: GateResult[], opts: JunitOptions): string {
   const failures = gates.filter((g) => !g.pass).length;
   const params = (id: string) => cellLabel(plan.cells.find((c) => c.id === id)?.params ?? {}, '');
-  const doc = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', { name: 'faultsweep', tests: gates.length, failures, errors: 0, time: opts.seconds.toFixed(3) });
+  const doc = xmlbuilder()({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', { name: 'faultsweep', tests: gates.length, failures, errors: 0, time: opts.seconds.toFixed(3) });
   const suite = doc.ele('testsuite', {
     name: plan.experiment,
     tests: gates.length,

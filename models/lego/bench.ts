@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { execa } from 'execa';
 import { registerBench } from '../../harness/bench/index.js';
 import { registerTrialBench } from '../../harness/bench/trial.js';
 import { projectRoot } from '../../harness/registry.js';
@@ -74,6 +73,8 @@ registerBench('cachesim-din', () => {
       }
       writeFileSync(din, out.join('\n') + '\n');
       const exe = join(dir, 'cachesim-ref');
+      // loaded here: every plug-in module is imported at start-up, and execa is a hundred modules
+      const { execa } = await import('execa');
       await execa('cc', ['-O2', '-o', exe, join(projectRoot, 'bench', 'reference', 'cachesim.c')]);
       const t0 = performance.now();
       const c = await execa(exe, [String(geometry.size), String(geometry.ways), String(geometry.line)], { inputFile: din });

@@ -220,7 +220,12 @@ export class Xpmem {
   /** Partitions whose XPC is not running (1), by partition number. */
   private readonly xpcDown = new Uint8Array(MAX_PARTITIONS);
 
-  constructor(private readonly sim: Simulation, private readonly opts: XpmemOptions) {}
+  /** SGI's driver's checks, where the two drivers differ; openucx/xpmem v2.7.4's otherwise. */
+  private readonly sgi: boolean;
+
+  constructor(private readonly sim: Simulation, private readonly opts: XpmemOptions) {
+    this.sgi = opts.driver === 'sgi';
+  }
 
   /** Starts or stops XPC on a partition: lookups there from other partitions fail while it is down. */
   setXpc(partition: number, up: boolean): void {
@@ -309,10 +314,6 @@ export class Xpmem {
       xpmemId.setInt16(6, tg.partition, true);
     } else xpmemId.setUint32(4, uniq, true);
     return xpmemId.getBigInt64(0, true);
-  }
-
-  private get sgi(): boolean {
-    return this.opts.driver === 'sgi';
   }
 
   /** The thread group an id names, as the driver finds it (xpmem_tg_ref_by_segid/apid), or the errno. */

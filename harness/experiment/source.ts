@@ -112,6 +112,11 @@ export class YamlSource {
       const hint = typeof got === 'string' && options.length ? `; did you mean '${closest(got, options)}'?` : '';
       return this.error(path, `unknown kind ${JSON.stringify(got)} (known: ${options.join(', ') || 'none registered'})${hint}`);
     }
+    // exactIntegers kept an integer beyond 2^53 as its digits; a key that wants a number says why
+    const got = valueAt(value, iss.path as Path);
+    if (iss.code !== 'custom' && typeof got === 'string' && /^-?\d+$/.test(got) && (BigInt(got) > 2n ** 53n || BigInt(got) < -(2n ** 53n))) {
+      return this.error(path, `${got} is beyond 2^53, larger than any number this key takes`);
+    }
     return this.error(path, iss.message);
   }
 }
@@ -172,7 +177,7 @@ export function parseFlagValue(text: string): unknown {
 /**
  * An integer literal beyond 2^53 becomes its exact decimal digits, a string, instead of the
  * double nearest it: a 64-bit id written 0x00ff0001000004e7 must not arrive rounded. A key that
- * wants a number then refuses it instead of using a value nobody wrote.
+ * wants a number then refuses it (oneIssue says why) instead of using a value nobody wrote.
  */
 function exactIntegers(doc: Document): void {
   visit(doc, {

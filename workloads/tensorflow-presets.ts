@@ -55,27 +55,34 @@ export const startup = z.strictObject({
   stepMappings: z.int().nonnegative().meta({ description: "each thread's mmap and munmap calls per step for tensors above malloc's mmap threshold" }),
 });
 
+// The presets are written as parsed values (bytes and nanoseconds) with their units spelled out:
+// parsing "96 MiB" at import loads mathjs, which every worker thread would then pay for.
+const B = 1;
+const MiB = 2 ** 20;
+const us = 1e3;
+const s = 1e9;
+
 /** Python 2.7 and TensorFlow 1.10 (CPU wheel) starting on the testbed; every value an estimate,
  *  for the reason given beside it. */
-const PYTHON_TF = startup.parse({
+const PYTHON_TF: z.output<typeof startup> = {
   // _pywrap_tensorflow_internal.so and libtensorflow_framework.so are some 200 MB in the 1.10
   // wheel; loading relocates their data and the imports run a part of their code; numpy's and
   // the interpreter's libraries add a few MB.
-  libraries: '96 MiB',
+  libraries: 96 * MiB,
   // `import tensorflow` loads about a thousand modules; Python 2.7 tries several names in each
   // sys.path entry for each: some 20 calls a module.
   fileCalls: 20000,
   // about four mappings for each of some 150 shared objects, and the allocators' arenas
   mappings: 1200,
   // `python -c "import tensorflow"` takes about 2 s on a 2.4 GHz Haswell core
-  importCpu: '2 s',
-  heap: '128 MiB',
+  importCpu: 2 * s,
+  heap: 128 * MiB,
   // the estimator builds the graph, creates the session, initialises and checkpoints the variables
-  graphCpu: '1 s',
-  graphHeap: '64 MiB',
+  graphCpu: 1 * s,
+  graphHeap: 64 * MiB,
   // TensorFlow's CPU allocator hands large tensors to malloc, which maps those above its threshold
   stepMappings: 8,
-});
+};
 
 export interface Preset {
   network: z.output<typeof network>;
@@ -99,7 +106,7 @@ export const PRESETS: Record<string, Preset> = {
       { kind: 'dense', inputs: 1024, units: 10 },
     ]),
     // gunzip and a float32 conversion of 784 bytes: a few microseconds
-    dataset: dataset.parse({ samples: 55000, sampleBytes: '3136 B', labelBytes: '4 B', resident: true, fileBytes: '11594722 B', decodeNs: '5 us' }),
+    dataset: { samples: 55000, sampleBytes: 3136 * B, labelBytes: 4 * B, resident: true, fileBytes: 11594722 * B, recordBytes: 0 * B, decodeNs: 5 * us },
     startup: PYTHON_TF,
     batch: 100,
     steps: 101,
@@ -118,7 +125,7 @@ export const PRESETS: Record<string, Preset> = {
       { kind: 'dense', inputs: 384, units: 192 },
       { kind: 'dense', inputs: 192, units: 10 },
     ]),
-    dataset: dataset.parse({ samples: 50000, sampleBytes: '6912 B', labelBytes: '4 B', resident: false, fileBytes: '0 B', recordBytes: '3073 B', decodeNs: '30 us' }),
+    dataset: { samples: 50000, sampleBytes: 6912 * B, labelBytes: 4 * B, resident: false, fileBytes: 0 * B, recordBytes: 3073 * B, decodeNs: 30 * us },
     startup: PYTHON_TF,
     batch: 128,
     steps: 1529,

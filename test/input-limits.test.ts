@@ -62,6 +62,9 @@ test('flags: a --set value that is not YAML, --seed that is not a seed, --digest
     [['run', remote, '--dry-run', '--set', 'workload.threads=[1,'], /^--set workload.threads=\[1,: not a YAML value: /],
     [['run', remote, '--dry-run', '--set', 'a..b=1'], /empty key/],
     [['run', remote, '--dry-run', '--set', 'workload.accesses=abc'], /^--set workload.accesses=abc: workload.accesses: /],
+    // an override of the hardware profile is named as the flag, not as the file or the profile
+    [['run', remote, '--dry-run', '--set', 'hardware.fit.qps=1'], /^--set hardware\.fit\.qps=1: hardware\.fit: unknown key; did you mean 'nic'\?$/],
+    [['run', remote, '--dry-run', '--set', 'hardware.nic.qps=0'], /^--set hardware\.nic\.qps=0: hardware\.nic\.qps: Too small/],
     [['run', remote, '--dry-run', '--set', 'workload.threads=2'], /^--set workload.threads=2: the sweep axis workload.threads sets workload.threads in every cell/],
     [['run', remote, '--dry-run', '--where', 'thread > 1'], /^--where thread > 1: unknown symbol 'thread'; the axes are workload.threads, hardware.memory.workers$/],
     ...['abc', '1.5', '-1', '', '1e3'].map((seed): [string[], RegExp] => [['replay', remote, '--cell', 'c0', '--seed', seed], /--seed must be a whole number/]),

@@ -16,7 +16,7 @@ import { condition, evaluate, FORBIDDEN_KEYS, setPath } from './expr.js';
 import { loadProfile, profileError, profileNames, type Profile } from './profiles.js';
 import { compileGate, GATE_CLASSES } from '../report/gates.js';
 import { cellSchema, experimentSchema, limitsSchema, type Compare, type ExperimentInput, type Gate } from './schema.js';
-import { combined, parseFlagValue, tellingIssues, unknownKeyHint, YamlSource, type Path } from './source.js';
+import { combined, isPrefix, parseFlagValue, tellingIssues, unknownKeyHint, YamlSource, type Path } from './source.js';
 
 export type Params = Record<string, unknown>;
 
@@ -299,17 +299,21 @@ function resolveCell(src: YamlSource, raw: Record<string, unknown>, params: Para
   const cell: Record<string, unknown> = {};
   for (const k of CELL_ROOTS) cell[k] = substitute(src, raw[k] ?? empty[k], params, [k]);
   for (const [axis, v] of Object.entries(params)) if (axis.includes('.')) setPath(cell, axis.split('.'), v);
+  // The sweep axis that set the path, a key above it, or (where it made an unknown key) one below.
+  const axisOf = (path: Path) => Object.keys(params).find((a) => a.includes('.') && (isPrefix(a.split('.'), path) || isPrefix(path, a.split('.'))));
   const where = (path: Path, message: string) => {
-    const axis = Object.keys(params).find((a) => a.includes('.') && isPrefix(a.split('.'), path));
+    const axis = axisOf(path);
     return axis ? src.error(['sweep', axis], `${path.join('.')}: ${message} (value ${JSON.stringify(params[axis])})`) : src.error(path, message);
   };
   const check = <T>(schema: z.ZodType<T>, value: unknown, prefix: Path): T => {
     const r = schema.safeParse(value, { error: unknownKeyHint });
     if (r.success) return r.data;
     throw combined(
-      tellingIssues(r.error).map((iss) =>
-        iss.code === 'unrecognized_keys' || (iss.code === 'invalid_union' && 'discriminator' in iss) ? src.issue(new z.ZodError([iss]), prefix, value) : where([...prefix, ...(iss.path as Path)], iss.message),
-      ),
+      tellingIssues(r.error).map((iss) => {
+        const path = [...prefix, ...(iss.path as Path)];
+        if (iss.code === 'unrecognized_keys' && axisOf([...path, iss.keys[0]])) return where([...path, iss.keys[0]], iss.message);
+        return iss.code === 'unrecognized_keys' || (iss.code === 'invalid_union' && 'discriminator' in iss) ? src.issue(new z.ZodError([iss]), prefix, value) : where(path, iss.message);
+      }),
     );
   };
 
@@ -327,9 +331,12 @@ function resolveCell(src: YamlSource, raw: Record<string, unknown>, params: Para
   const pr = profiles.parsed.get(key) ?? system.profile.safeParse(merged, { error: unknownKeyHint });
   profiles.parsed.set(key, pr);
   if (!pr.success) {
-    const path = pr.error.issues[0].path as Path;
-    if (src.has(['hardware', ...path]) || Object.keys(params).some((a) => isPrefix(a.split('.'), ['hardware', ...path]))) check(system.profile, merged, ['hardware']);
-    throw profileError(profile, path, pr.error.issues[0].message);
+    const first = pr.error.issues[0];
+    const path = first.path as Path;
+    // The experiment is to blame where it set the value (or the unknown key): in the file, by --set or by an axis.
+    const at = ['hardware', ...path, ...(first.code === 'unrecognized_keys' ? [first.keys[0]] : [])];
+    if (src.has(at) || src.touchedBySet(at) || axisOf(at)) check(system.profile, merged, ['hardware']);
+    throw profileError(profile, path, first.message);
   }
   const kernel = check(system.kernel, cell.kernel, ['kernel']);
   const plug = check(cellSchema(), { workload: cell.workload, faults: cell.faults }, []);
@@ -444,9 +451,6 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   return out;
 }
 
-function isPrefix(prefix: Path, path: Path): boolean {
-  return prefix.length <= path.length && prefix.every((k, i) => String(path[i]) === String(k));
-}
 
 function hint(name: string, known: string[]): string {
   return known.length ? `; did you mean '${closest(name, known)}'?` : '';

@@ -70,14 +70,21 @@ export class YamlSource {
 
   /** Whether a --set assigned `path` or a key above it. */
   isOverridden(path: Path): boolean {
-    return this.sets.some((s) => s.path.every((k, i) => String(path[i]) === String(k)));
+    return this.sets.some((s) => isPrefix(s.path, path));
+  }
+
+  /** Whether a --set assigned `path`, a key above it or a key below it. */
+  touchedBySet(path: Path): boolean {
+    return this.sets.some((s) => isPrefix(s.path, path) || isPrefix(path, s.path));
   }
 
   /** The error for `path`, pointing at its key (keyOf) or its value; under a --set, at the flag. */
   error(path: Path, message: string, keyOf?: string): InputError {
     const full = [...path, ...(keyOf === undefined ? [] : [keyOf])];
     const where = full.join('.');
-    const set = this.sets.findLast((s) => s.path.every((k, i) => String(full[i]) === String(k)));
+    // A --set that assigned the path or a key above it; or, where the file lacks the path, one that
+    // created it by assigning a key below it (hardware.fit.qps=1 is where an unknown 'fit' came from).
+    const set = this.sets.findLast((s) => isPrefix(s.path, full)) ?? (this.has(full) ? undefined : this.sets.findLast((s) => isPrefix(full, s.path)));
     if (set) return new InputError(`--set ${set.text}: ${where}: ${message}`);
     const { line, col } = this.position(path, keyOf);
     return located(this.file, line, col, where ? `${where}: ${message}` : message);
@@ -119,6 +126,10 @@ export class YamlSource {
     }
     return this.error(path, iss.message);
   }
+}
+
+export function isPrefix(prefix: Path, path: Path): boolean {
+  return prefix.length <= path.length && prefix.every((k, i) => String(path[i]) === String(k));
 }
 
 /** The issues to report: the unknown keys if there are any, since a misspelt key ("kernl") is

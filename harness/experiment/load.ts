@@ -451,7 +451,6 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   return out;
 }
 
-
 function hint(name: string, known: string[]): string {
   return known.length ? `; did you mean '${closest(name, known)}'?` : '';
 }

@@ -3,8 +3,9 @@
 // P2M_PCACHE_FLUSH (handle_pcache/fault.c). A worker takes the message and its thpool buffer,
 // runs the handler (find the task and the vma, walk M's page table; a flush copies the line into
 // the page, through lego_copy_to_user and a second walk before 27 April 2018, 5e01fe38; a miss
-// copied the page into the TX buffer from 31 August to 7 September 2018, 21ca2e84) and replies
-// through FIT; a miss on a
+// copied the page into the TX buffer from 31 August to 7 September 2018, 21ca2e84; from the
+// thpool's start on 8 April until 13 April 2018, 5ca788a0, every walk took the process's one
+// page_table_lock) and replies through FIT; a miss on a
 // file-backed page M has not read yet makes the worker itself send a synchronous M2S read to the
 // storage node and block until it returns (P -> M -> S); every 512 KB of P's ring the worker
 // acknowledges it (fit_ack_reply_callback). The watchdog wakes every 5 s and reports a worker
@@ -42,6 +43,7 @@ export interface MemoryNodeConfig {
   copyTime: number;
   missCopy: boolean;
   flushCopyToUser: boolean;
+  pageTableLock?: boolean;
   ringAckBytes: number;
   watchdogPeriod: number;
   /** How long a request may take before the watchdog calls its worker stuck (20*HZ). */
@@ -70,6 +72,8 @@ export class MemoryNode {
   private loaded = new Set<number>();
   private ringBytes = 0;
   private workers: Worker[] = [];
+  /** mm->page_table_lock, one for the whole process, before 13 April 2018. */
+  private pageTableLock: Store<number> | undefined;
 
   constructor(
     private readonly sim: Simulation,
@@ -79,6 +83,10 @@ export class MemoryNode {
     private readonly deliverReply: (r: Request) => void,
   ) {
     this.inbox = new Store(sim, 'M receive CQ');
+    if (cfg.pageTableLock) {
+      this.pageTableLock = new Store(sim, 'mm->page_table_lock');
+      this.pageTableLock.put(0);
+    }
     for (let w = 0; w < cfg.workers; w++) {
       const worker: Worker = { ctx: cpuContext(FIRST_WORKER_CPU + w, FIRST_WORKER_PID + w, `thpool-worker${w}`, cfg.release), queue: new Store(sim, `thpool-worker${w} queue`), busy: null, since: 0, where: [] };
       this.workers.push(worker);
@@ -107,7 +115,15 @@ export class MemoryNode {
       w.busy = req;
       w.since = this.sim.now;
       this.ringBytes += req.bytes;
-      yield cfg.thpoolTime + this.serviceTime(req.op);
+      if (this.pageTableLock && req.op !== P2M_READ) {
+        // The handler walks and fills M's page table under the one lock (estimate: all of it),
+        // so the workers take turns however many there are.
+        yield cfg.thpoolTime;
+        w.where = ['_raw_spin_lock', 'lego_pte_alloc_lock', 'handle_lego_mm_fault', 'thpool_worker_func'];
+        yield this.pageTableLock;
+        yield this.serviceTime(req.op);
+        this.pageTableLock.put(0);
+      } else yield cfg.thpoolTime + this.serviceTime(req.op);
       if (this.needsStorage(req)) {
         w.where = req.op === P2M_READ ? ['__storage_read', 'handle_p2m_read', 'thpool_worker_func'] : ['__storage_read', 'storage_read', 'storage_vma_fault', 'handle_lego_mm_fault', 'common_handle_p2m_miss', 'handle_p2m_pcache_miss', 'thpool_worker_func'];
         if (!(yield* this.readStorage(w.ctx, req.page))) return;

@@ -88,6 +88,8 @@ export const legoKernel = z.strictObject({
     .strictObject({
       missCopy: z.boolean().default(false).meta({ description: 'true restores the memcpy of each missed page into the thpool TX buffer (31 August to 7 September 2018)' }),
       flushCopyToUser: z.boolean().default(false).meta({ description: 'true restores the flush handler that wrote the line with lego_copy_to_user, walking the page table twice (before 27 April 2018)' }),
+      // Without a default: a switch added later leaves the id of every cell that does not set it as it was.
+      pageTableLock: z.boolean().optional().meta({ description: "true restores the process-wide page_table_lock every thpool worker's handler took on M from the thpool's start (8 April 2018) until per-PTE locks (13 April, 5ca788a0)" }),
     })
     .prefault({}),
   victimNohitFix: z.boolean().default(true).meta({ description: 'false restores the pre-31-August-2018 victim fill path (the double free)' }),

@@ -51,7 +51,7 @@ const LARGE_MALLOC = ['experiments/remote-access.yaml', '--seeds', '2', '--where
 const MNIST = ['experiments/mnist-pcache.yaml', '--seeds', '1', '--set', 'hardware.pcache.size=128 MiB'];
 
 test('the LegoOS model against every calibration point of the 2018 testbed', async () => {
-  const [remote, remoteNowait, aprilPerSend, aprilNowait, mnist, mnistVictim, mnistAugust] = await Promise.all([
+  const [remote, remoteNowait, aprilPerSend, aprilNowait, mnist, mnistVictim, mnistAugust, remoteEarlyThpool] = await Promise.all([
     run(['experiments/remote-access.yaml', '--seeds', '2', '--set', 'workload.accesses=6000']),
     run(['experiments/remote-access.yaml', '--seeds', '2', '--set', 'workload.accesses=6000', '--set', 'kernel.fit.polling=nowait', '--where', 'workload.threads == 4']),
     run(LARGE_MALLOC),
@@ -63,6 +63,8 @@ test('the LegoOS model against every calibration point of the 2018 testbed', asy
     // The fill path is the fixed one: the 29 August run crashed in it right after step 101, which
     // is about the race, not the time a step takes.
     run([...MNIST, '--set', 'sweep={}', '--set', 'kernel.pcache.eviction=victim', '--set', 'kernel.pcache.kmallocBuffers=true']),
+    // The thpool's first days, 8 to 13 April 2018: one page_table_lock for all the workers.
+    run(['experiments/remote-access.yaml', '--seeds', '2', '--set', 'workload.accesses=6000', '--set', 'kernel.memory.pageTableLock=true', '--where', 'workload.threads == 4']),
   ]);
   const ra = (threads: number, workers: number, cells = remote) => metric(cells, 'accessesPerSec', { 'workload.threads': threads, 'hardware.memory.workers': workers }) / 1000;
   const pct = { relative: 0.15 };
@@ -80,7 +82,7 @@ test('the LegoOS model against every calibration point of the 2018 testbed', asy
       model: ra(4, 4),
       unit: 'K accesses/s',
       tolerance: pct,
-      gap: 'nothing in the model contends between four concurrent misses served by four workers; what capped the testbed at 426 K is not identified',
+      gap: 'after 13 April 2018 nothing in the model contends between four misses served by four workers; the page_table_lock of the thpool\'s first days would (below), but which build the figure was measured on is not recorded',
     },
     { what: 'pcache miss, per-send polling (8 April build)', source: 'log-04-2018.md, 8 April', measured: 8.657, model: metric(aprilPerSend, 'missLatencyMeanUs'), unit: 'us', tolerance: pct },
     { what: 'pcache miss, fit_nowait (8 April build)', source: 'log-04-2018.md, 8 April', measured: 8.335, model: metric(aprilNowait, 'missLatencyMeanUs'), unit: 'us', tolerance: pct },
@@ -153,6 +155,10 @@ test('the LegoOS model against every calibration point of the 2018 testbed', asy
     if (p.gap) assert.ok(!within(p), `${p.what} is now within tolerance: remove its gap`);
     else assert.ok(within(p), `${p.what}: model ${fmt(p.model)} against ${fmt(p.measured)} ${p.unit}`);
   }
+
+  // Not a calibration point: which build the worker-scaling figures were measured on is not
+  // recorded. The log names this lock as the thpool's bottleneck until 13 April.
+  console.log(`remote-access, 4 threads, on the thpool of 8 to 13 April 2018 (kernel.memory.pageTableLock): ${[1, 2, 4].map((w) => fmt(ra(4, w, remoteEarlyThpool))).join(' / ')} K accesses/s with 1 / 2 / 4 workers`);
 
   // NOWAIT saves the reply's poll, about 0.6 us of a worker's 4.95 us per miss: a gain of the
   // order of 0.6 / (4.95 - 0.6) = 14% where one worker is the bottleneck, not a doubling.

@@ -8,7 +8,8 @@ import { faultsweep, tempDir } from './helpers.js';
 
 const base = tempDir('compare-runs');
 const nowaitRuns = ['run', 'experiments/nowait-vs-persend.yaml', '--seeds', '8', '--set', 'workload.steps=1'];
-const oneWorker = 'hardware.memory.workers == 1';
+// one worker, and of the drop rates the one that fails no trial and the one that fails most
+const oneWorker = 'hardware.memory.workers == 1 and (drop == 0 or drop == 0.0001)';
 
 async function run(args: string[], out: string): Promise<string> {
   const dir = join(base, out);
@@ -32,12 +33,12 @@ test('two runs of nowait-vs-persend, one per polling mode: throughput ratio with
 
   const json = JSON.parse(String((await faultsweep(['compare', a, b, '--json'])).stdout));
   assert.deepEqual(json.compared, ['kernel.fit.polling']);
-  assert.equal(json.cells.length, 4);
+  assert.equal(json.cells.length, 2);
   assert.ok(json.cells.every((c: { paired: boolean; pairs: number }) => c.paired && c.pairs === 8));
 
   const md = String((await faultsweep(['compare', a, b, '--markdown'])).stdout);
   assert.match(md, /^\| cell \| runtime \(B\/A\) \| slowdown \(B\/A\) \| remoteRequestsPerSec \(B\/A\) \| failures A vs B \|$/m);
-  assert.equal(md.split('\n').filter((l) => l.startsWith('| drop=')).length, 4);
+  assert.equal(md.split('\n').filter((l) => l.startsWith('| drop=')).length, 2);
 
   // --out writes the same verdicts as text, Markdown, JSON and a page with the two charts, into a
   // new or empty folder only
@@ -46,7 +47,7 @@ test('two runs of nowait-vs-persend, one per polling mode: throughput ratio with
   assert.equal(written.exitCode, 0, String(written.stderr));
   assert.equal(readFileSync(join(folder, 'compare.txt'), 'utf8'), `${String(r.stdout)}\n`); // execa drops the last newline
   assert.equal(readFileSync(join(folder, 'compare.md'), 'utf8'), `${md}\n`);
-  assert.equal(JSON.parse(readFileSync(join(folder, 'compare.json'), 'utf8')).cells.length, 4);
+  assert.equal(JSON.parse(readFileSync(join(folder, 'compare.json'), 'utf8')).cells.length, 2);
   const html = readFileSync(join(folder, 'compare.html'), 'utf8');
   assert.deepEqual([...html.matchAll(/<figure data-chart="([\w-]+)"[^>]*><svg /g)].map((m) => m[1]), ['comparison-ratios', 'failure-rates']);
   assert.doesNotMatch(html, /NaN|<script/);

@@ -311,8 +311,11 @@ function resolveCell(src: YamlSource, raw: Record<string, unknown>, params: Para
     throw combined(
       tellingIssues(r.error).map((iss) => {
         const path = [...prefix, ...(iss.path as Path)];
-        if (iss.code === 'unrecognized_keys' && axisOf([...path, iss.keys[0]])) return where([...path, iss.keys[0]], iss.message);
-        return iss.code === 'unrecognized_keys' || (iss.code === 'invalid_union' && 'discriminator' in iss) ? src.issue(new z.ZodError([iss]), prefix, value) : where(path, iss.message);
+        // An unknown key names its axis when a sweep made it, its own line (or --set) otherwise.
+        const unknown = iss.code === 'unrecognized_keys' ? [...path, iss.keys[0]] : undefined;
+        if (unknown && axisOf(unknown)) return where(unknown, iss.message);
+        if (unknown || (iss.code === 'invalid_union' && 'discriminator' in iss)) return src.issue(new z.ZodError([iss]), prefix, value);
+        return where(path, iss.message);
       }),
     );
   };

@@ -46,6 +46,16 @@ test('with the page_table_lock of 8 to 13 April 2018 the workers take turns: fou
   assert.ok(rate(4, true) <= lockBound * 1.01, 'and serve no more than it allows');
 });
 
+test('with CONFIG_FIT_SEQUENTIAL_IBAPI four threads miss one at a time: no faster than one thread, which the lock does not slow', async () => {
+  const cells = await run(['experiments/remote-access.yaml', '--seeds', '2', '--set', 'workload.accesses=2000', '--set', 'sweep={workload.threads: [1, 4], kernel.fit.sequentialIbapi: [false, true]}', '--set', 'exclude=[]', '--set', 'hardware.memory.workers=4']);
+  const rate = (threads: number, seq: boolean) => cell(cells, { 'workload.threads': threads, 'kernel.fit.sequentialIbapi': seq }).metrics.accessesPerSec.mean;
+  console.log(`accesses/s: 1 thread ${rate(1, false).toFixed(0)} / ${rate(1, true).toFixed(0)}, 4 threads ${rate(4, false).toFixed(0)} / ${rate(4, true).toFixed(0)} without / with the lock`);
+  assert.ok(Math.abs(rate(1, true) - rate(1, false)) / rate(1, false) < 0.01, 'one thread never waits for the lock');
+  assert.ok(rate(4, false) > 2 * rate(1, false), 'four threads overlap their misses without it');
+  // only P's fault entry (faultTime) overlaps another thread's RPC
+  assert.ok(rate(4, true) <= 1.05 * rate(1, false), 'and take turns with it');
+});
+
 test('lost CQEs: per-send ends in the CQE-timeout error 20 s after the drop, nowait in the watchdog hang; rates rise with the drop rate', async () => {
   const cells = await run(['experiments/nowait-vs-persend.yaml', '--seeds', '12', '--set', 'sweep={kernel.fit.polling: [per-send, nowait], drop: [0, 0.0003, 0.003]}']);
   for (const polling of ['per-send', 'nowait']) {

@@ -9,7 +9,7 @@
 import { failure } from '../../harness/registry.js';
 import { PCACHE_STARVATION, RPC_TIMEOUT } from '../../failures/lego.js';
 import type { Body, Co, Simulation } from '../../harness/sim/simulation.js';
-import { Signal, Store } from '../../harness/sim/sync.js';
+import { Signal, SpinLock, Store } from '../../harness/sim/sync.js';
 import type { CpuContext } from './cpu.js';
 import { hex } from '../../harness/sim/console.js';
 import { failLostCqe, HEADER_BYTES, NODE_M, NODE_P, type Fit } from './fit.js';
@@ -35,6 +35,9 @@ export interface ProcessorTiming {
   /** flush_tlb_others: the evicting CPU waits for the other CPUs of the mm to flush their TLBs. */
   tlbShootdownTime: number;
   kmallocBuffers: boolean;
+  /** CONFIG_FIT_SEQUENTIAL_IBAPI: one spinlock around every ibapi_send_reply, so P has one RPC
+   *  outstanding at a time (a debugging option, on in the 29 August 2018 runs). */
+  sequentialIbapi?: boolean;
 }
 
 /** kmalloc calls per fill (the rmap) and per flush (the clflush buffer and its message), when
@@ -66,6 +69,7 @@ export class Processor {
   private touched = new Set<number>();
   private files = new PageRanges();
   private resident = new PageRanges();
+  private ibapiLock: SpinLock | undefined;
 
   constructor(
     private readonly sim: Simulation,
@@ -75,6 +79,7 @@ export class Processor {
     private readonly timing: ProcessorTiming,
   ) {
     this.recvQueue = new Store(sim, 'P recv queue');
+    if (timing.sequentialIbapi) this.ibapiLock = new SpinLock(sim, 'ibapi_send_reply_lock');
     sim.spawn('recv-poll', this.recvPoll(), { daemon: true });
   }
 
@@ -199,7 +204,9 @@ export class Processor {
   /** Sends the request through FIT (P polls each send), then spins on the reply flag. False
    *  when the RPC failed: the trial has ended with the error. */
   private *rpc(ctx: CpuContext, op: number, page: number, bytes: number, replyBytes: number): Co<boolean> {
-    const { sim } = this;
+    const { sim, ibapiLock } = this;
+    // A failed RPC ends the trial, so only the way out that returns true releases the lock.
+    if (ibapiLock) yield ibapiLock;
     this.remoteRequests++;
     const req: Request = { op, page, bytes, replyBytes, reply: new Signal(sim, `reply op=${hex(op)}`) };
     const sent = sim.now;
@@ -213,6 +220,7 @@ export class Processor {
       return false;
     }
     sim.tracer?.span(sim.current?.name ?? ctx.tag, `rpc op=${hex(op)}`, 'rpc', sent, sim.now, page >= 0 ? { page } : undefined);
+    ibapiLock?.release();
     return true;
   }
 }

@@ -98,6 +98,7 @@ export const legoKernel = z.strictObject({
       polling: z.enum(['per-send', 'nowait']).default('per-send').meta({ description: "the memory node's send-CQ polling: per send, or CONFIG_FIT_NOWAIT batching (on by default in August 2018)" }),
       pollTimeoutReturns: z.boolean().default(true).meta({ description: 'false restores the August 2018 per-send poll that only warned after 20 s and kept spinning' }),
       rpcTimeout: duration({ zero: false }).prefault('30 s'),
+      sequentialIbapi: z.boolean().optional().meta({ description: "true turns on CONFIG_FIT_SEQUENTIAL_IBAPI on P: a spinlock around every ibapi_send_reply, so one RPC is outstanding at a time (a debugging option, a186eeb8; on in the 29 August 2018 TensorFlow runs)" }),
     })
     .prefault({}),
   piLockIrqsaveFix: z.boolean().default(true).meta({ description: 'false restores the pre-30-August-2018 wake-up path that took rq->lock with interrupts on' }),
@@ -151,6 +152,7 @@ systems.register({
       kmallocTime: profile.cpu.kmallocTime,
       tlbShootdownTime: profile.cpu.tlbShootdownTime,
       kmallocBuffers: kernel.pcache.kmallocBuffers,
+      sequentialIbapi: kernel.fit.sequentialIbapi,
     });
     processor.sched = new Scheduler(sim, { cpus: profile.cpus, ...profile.cpu, piLockIrqsaveFix: kernel.piLockIrqsaveFix });
     if (kernel.pcache.eviction === 'victim') {

@@ -16,7 +16,7 @@ import { condition, evaluate, FORBIDDEN_KEYS, setPath } from './expr.js';
 import { loadProfile, profileError, profileNames, type Profile } from './profiles.js';
 import { compileGate, GATE_CLASSES } from '../report/gates.js';
 import { cellSchema, experimentSchema, limitsSchema, type Compare, type ExperimentInput, type Gate } from './schema.js';
-import { combined, isPrefix, parseFlagValue, tellingIssues, unknownKeyHint, YamlSource, type Path } from './source.js';
+import { combined, nested, parseFlagValue, tellingIssues, unknownKeyHint, YamlSource, type Path } from './source.js';
 
 export type Params = Record<string, unknown>;
 
@@ -300,7 +300,7 @@ function resolveCell(src: YamlSource, raw: Record<string, unknown>, params: Para
   for (const k of CELL_ROOTS) cell[k] = substitute(src, raw[k] ?? empty[k], params, [k]);
   for (const [axis, v] of Object.entries(params)) if (axis.includes('.')) setPath(cell, axis.split('.'), v);
   // The sweep axis that set the path, a key above it, or (where it made an unknown key) one below.
-  const axisOf = (path: Path) => Object.keys(params).find((a) => a.includes('.') && (isPrefix(a.split('.'), path) || isPrefix(path, a.split('.'))));
+  const axisOf = (path: Path) => Object.keys(params).find((a) => a.includes('.') && nested(a.split('.'), path));
   const where = (path: Path, message: string) => {
     const axis = axisOf(path);
     return axis ? src.error(['sweep', axis], `${path.join('.')}: ${message} (value ${JSON.stringify(params[axis])})`) : src.error(path, message);

@@ -75,7 +75,7 @@ export class YamlSource {
 
   /** Whether a --set assigned `path`, a key above it or a key below it. */
   touchedBySet(path: Path): boolean {
-    return this.sets.some((s) => isPrefix(s.path, path) || isPrefix(path, s.path));
+    return this.sets.some((s) => nested(s.path, path));
   }
 
   /** The error for `path`, pointing at its key (keyOf) or its value; under a --set, at the flag. */
@@ -130,6 +130,11 @@ export class YamlSource {
 
 export function isPrefix(prefix: Path, path: Path): boolean {
   return prefix.length <= path.length && prefix.every((k, i) => String(path[i]) === String(k));
+}
+
+/** Whether one path lies within the other. */
+export function nested(a: Path, b: Path): boolean {
+  return isPrefix(a, b) || isPrefix(b, a);
 }
 
 /** The issues to report: the unknown keys if there are any, since a misspelt key ("kernl") is

@@ -13,7 +13,7 @@
 import { failure } from '../../harness/registry.js';
 import { WORKER_STUCK } from '../../failures/lego.js';
 import type { Body, Co, Simulation } from '../../harness/sim/simulation.js';
-import { Signal, Store } from '../../harness/sim/sync.js';
+import { Signal, SpinLock, Store } from '../../harness/sim/sync.js';
 import { cpuContext, type CpuContext } from './cpu.js';
 import { hex } from '../../harness/sim/console.js';
 import { callTrace } from './console.js';
@@ -73,7 +73,7 @@ export class MemoryNode {
   private ringBytes = 0;
   private workers: Worker[] = [];
   /** mm->page_table_lock, one for the whole process, before 13 April 2018. */
-  private pageTableLock: Store<number> | undefined;
+  private pageTableLock: SpinLock | undefined;
 
   constructor(
     private readonly sim: Simulation,
@@ -83,10 +83,7 @@ export class MemoryNode {
     private readonly deliverReply: (r: Request) => void,
   ) {
     this.inbox = new Store(sim, 'M receive CQ');
-    if (cfg.pageTableLock) {
-      this.pageTableLock = new Store(sim, 'mm->page_table_lock');
-      this.pageTableLock.put(0);
-    }
+    if (cfg.pageTableLock) this.pageTableLock = new SpinLock(sim, 'mm->page_table_lock');
     for (let w = 0; w < cfg.workers; w++) {
       const worker: Worker = { ctx: cpuContext(FIRST_WORKER_CPU + w, FIRST_WORKER_PID + w, `thpool-worker${w}`, cfg.release), queue: new Store(sim, `thpool-worker${w} queue`), busy: null, since: 0, where: [] };
       this.workers.push(worker);
@@ -122,7 +119,7 @@ export class MemoryNode {
         w.where = ['_raw_spin_lock', 'lego_pte_alloc_lock', 'handle_lego_mm_fault', 'thpool_worker_func'];
         yield this.pageTableLock;
         yield this.serviceTime(req.op);
-        this.pageTableLock.put(0);
+        this.pageTableLock.release();
       } else yield cfg.thpoolTime + this.serviceTime(req.op);
       if (this.needsStorage(req)) {
         w.where = req.op === P2M_READ ? ['__storage_read', 'handle_p2m_read', 'thpool_worker_func'] : ['__storage_read', 'storage_read', 'storage_vma_fault', 'handle_lego_mm_fault', 'common_handle_p2m_miss', 'handle_p2m_pcache_miss', 'thpool_worker_func'];
